@@ -90,6 +90,7 @@ __all__ = [
     "hash_password",
     "hash_password_async",
     "is_authorized",
+    "issue_token",
     "matrix_rows",
     "meta_escape_json",
     "meta_json_dumps",

@@ -1,8 +1,8 @@
 """API keys: shown once, stored as a visible prefix and a SHA-256.
 
-A key looks like ``ak_k3c9x2mq_<43 url-safe characters>``. Its first 11 characters (``ak_k3c9x2mq``) are the
-*prefix*: stored in clear, unique, shown in listings, and used to find the key's row. The rest carries 256 random
-bits, so a fast hash is enough (a slow one would only slow every API call down); the row keeps
+A key looks like ``ak_k3c9x2mq_<43 url-safe characters>``. Its first 11 characters (``ak_k3c9x2mq``) are
+the *prefix*: stored in clear, unique, shown in listings, and used to find the key's row. The rest carries 256
+random bits, so a fast hash is enough (a slow one would only slow every API call down); the row keeps
 ``sha256(full key)`` in hex, compared in constant time.
 
 The prefix holds 40 random bits: a duplicate is unlikely but possible, so the caller inserts and, on a unique
@@ -49,13 +49,15 @@ def generate_api_key() -> NewApiKey:
 
 
 def parse_api_key(secret: str) -> str:
-    """The prefix of ``secret`` (to look its row up); :class:`AuthenticationFailed` if it is not shaped like a key.
+    """The prefix of ``secret``, to look its row up; :class:`AuthenticationFailed` if it is not a key.
 
     The message never repeats the input, which may be someone's real key pasted in the wrong place.
     """
     match = _KEY.fullmatch(secret.strip())
     if match is None:
-        raise AuthenticationFailed("API key is malformed", hint="keys look like ak_xxxxxxxx_... (55 characters)")
+        raise AuthenticationFailed(
+            "API key is malformed", hint="keys look like ak_xxxxxxxx_... (55 characters)"
+        )
     return match.group(1)
 
 

@@ -1,17 +1,17 @@
 """Secrets at rest: AES-256-GCM under a keyring of versioned keys.
 
-A keyring is built from the ``secret_keys`` setting, a list of ``KEY_ID:BASE64_32_BYTES`` entries. The first entry
-encrypts; every entry decrypts, so a key can be rotated by putting a new one first, running
-``aimstors secrets rotate`` (which calls :meth:`Keyring.reencrypt` on every stored secret), then removing the old
-one.
+A keyring is built from the ``secret_keys`` setting, a list of ``KEY_ID:BASE64_32_BYTES`` entries. The first
+entry encrypts; every entry decrypts, so a key is rotated by putting a new one first, running
+``aimstors secrets rotate`` (which calls :meth:`Keyring.reencrypt` on every stored secret), then removing the
+old one.
 
 A ciphertext is a text token, safe to store in a ``TEXT`` column and to print::
 
     v1.<key_id>.<base64url(nonce | ciphertext | tag), unpadded>
 
-Each encryption is bound to a caller-given *context*, such as ``"whatsapp_accounts.access_token:42"``. The context
-is authenticated (GCM associated data) but not stored, so a token copied into another row or column does not
-decrypt there. Use the table, column and primary key of the row that holds the token.
+Each encryption is bound to a caller-given *context*, such as ``"whatsapp_accounts.access_token:42"``. The
+context is authenticated (GCM associated data) but not stored, so a token copied into another row or column
+does not decrypt there. Use the table, column and primary key of the row that holds the token.
 
 Nonces are 96 random bits, which is safe for about 2**32 encryptions under one key; rotate long before that.
 """
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TOKEN_VERSION", "Keyring", "generate_key_entry"]
 
-TOKEN_VERSION = "v1"
+TOKEN_VERSION = "v1"  # noqa: S105 (a format version, not a password)
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -79,7 +79,8 @@ def _parse_entry(index: int, entry: str) -> tuple[str, bytes]:
         raise ConfigError(f"{where} is malformed: the key is not valid base64", hint=_ENTRY_HINT) from None
     if len(key) != KEY_BYTES:
         raise ConfigError(
-            f"{where} is malformed: the key must decode to {KEY_BYTES} bytes, not {len(key)}", hint=_ENTRY_HINT
+            f"{where} is malformed: the key must decode to {KEY_BYTES} bytes, not {len(key)}",
+            hint=_ENTRY_HINT,
         )
     return key_id, key
 
@@ -116,12 +117,12 @@ class Keyring:
 
     @classmethod
     def from_entries(cls, entries: Iterable[str]) -> Keyring:
-        """Parse ``KEY_ID:BASE64_32_BYTES`` entries; raises :class:`ConfigError` naming the bad entry's index."""
+        """Parse ``KEY_ID:BASE64_32_BYTES`` entries; :class:`ConfigError` names a bad entry's index."""
         return cls(_parse_entry(index, entry) for index, entry in enumerate(entries))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Keyring:
-        """The keyring of ``settings.secret_keys``; raises :class:`ConfigError` when it is empty or malformed."""
+        """The keyring of ``settings.secret_keys``; :class:`ConfigError` when it is empty or malformed."""
         return cls.from_entries(settings.secret_keys)
 
     @property
@@ -138,18 +139,20 @@ class Keyring:
         return f"Keyring(primary={self.primary_key_id!r}, key_ids={self._key_ids!r})"
 
     def encrypt(self, plaintext: str, context: str) -> str:
-        """Encrypt ``plaintext`` under the primary key, bound to ``context`` (e.g. ``"table.column:row_id"``)."""
+        """Encrypt ``plaintext`` under the primary key, bound to ``context`` (``"table.column:row_id"``)."""
         _check_context(context)
         key_id = self.primary_key_id
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[key_id].encrypt(nonce, plaintext.encode("utf-8"), _associated_data(key_id, context))
+        sealed = self._ciphers[key_id].encrypt(
+            nonce, plaintext.encode("utf-8"), _associated_data(key_id, context)
+        )
         return f"{TOKEN_VERSION}.{key_id}.{_b64url_encode(nonce + sealed)}"
 
     def decrypt(self, token: str, context: str) -> str:
         """The plaintext of ``token``, which must have been encrypted with the same ``context``.
 
-        Raises :class:`AuthenticationFailed` when the token is malformed, was altered, belongs to another context,
-        or was encrypted under a key id that is no longer in the keyring.
+        Raises :class:`AuthenticationFailed` when the token is malformed, was altered, belongs to another
+        context, or was encrypted under a key id that is no longer in the keyring.
         """
         _check_context(context)
         key_id, payload = _split(token)
@@ -174,7 +177,7 @@ class Keyring:
         return plain.decode("utf-8")
 
     def key_id_of(self, token: str) -> str:
-        """The id of the key ``token`` was encrypted under; :class:`AuthenticationFailed` if it is malformed."""
+        """The id of the key ``token`` was encrypted under; :class:`AuthenticationFailed` if malformed."""
         return _split(token)[0]
 
     def needs_rotation(self, token: str) -> bool:
@@ -195,8 +198,8 @@ def _check_context(context: str) -> None:
 
 
 def _associated_data(key_id: str, context: str) -> bytes:
-    # The header is authenticated too, so the version and key id cannot be swapped; key ids hold no dots, so the
-    # encoding is unambiguous.
+    # The header is authenticated too, so the version and key id cannot be swapped; key ids hold no dots, so
+    # the encoding is unambiguous.
     return f"{TOKEN_VERSION}.{key_id}.{context}".encode()
 
 

@@ -1,11 +1,12 @@
 """Password hashes: argon2id (argon2-cffi), PHC-string encoded so the parameters travel with each hash.
 
-A hash costs about 120 ms of CPU with the production parameters (argon2-cffi's defaults), so code running on the
-event loop must use the ``*_async`` variants, which hash in a worker thread.
+A hash costs about 120 ms of CPU with the production parameters (argon2-cffi's defaults), so code running on
+the event loop must use the ``*_async`` variants, which hash in a worker thread.
 
 Every function takes an optional ``hasher``: tests pass a cheap one, e.g.
-``PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)``. Production passes nothing. After a successful
-login, call :func:`needs_rehash` and store a fresh hash when it says so; that is how parameter upgrades roll out.
+``PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)``. Production passes nothing. After a
+successful login, call :func:`needs_rehash` and store a fresh hash when it says so; that is how parameter
+upgrades roll out.
 
 Password policy (minimum length and so on) belongs to the user service, not here.
 """
@@ -38,12 +39,14 @@ def hash_password(password: str, *, hasher: PasswordHasher | None = None) -> str
     return (hasher or DEFAULT_HASHER).hash(password)
 
 
-def verify_password(password_hash: str | None, password: str, *, hasher: PasswordHasher | None = None) -> bool:
+def verify_password(
+    password_hash: str | None, password: str, *, hasher: PasswordHasher | None = None
+) -> bool:
     """True when ``password`` matches ``password_hash``.
 
-    ``password_hash`` may be ``None`` (an unknown user, or one without a password): the function then spends the
-    same time hashing and returns False, so response times do not reveal which accounts exist. A stored hash that
-    is not a valid argon2 string also gives False (and a warning in the log, without the hash).
+    ``password_hash`` may be ``None`` (an unknown user, or one without a password): the function then spends
+    the same time hashing and returns False, so response times do not reveal which accounts exist. A stored
+    hash that is not a valid argon2 string also gives False (and a warning in the log, without the hash).
     """
     hasher = hasher or DEFAULT_HASHER
     if password_hash is None:

@@ -5,23 +5,24 @@ Every action the product has is an :class:`Action`; every interface (daemon guar
 
 1. the actor's role holds the action in :data:`PERMISSIONS`, and
 2. the target tenant lies in the actor's subtree: tenants form a tree stored as materialised paths of ids
-   (``/1/`` is the platform root, ``/1/4/`` a reseller, ``/1/4/9/`` one of its workspaces), and a role held on a
-   tenant extends to everything below it.
+   (``/1/`` is the platform root, ``/1/4/`` a reseller, ``/1/4/9/`` one of its workspaces), and a role held
+   on a tenant extends to everything below it.
 
 The matrix, role by role (each includes the one before it, except where said):
 
 * ``workspace_agent`` answers chats in one workspace: reads contacts, conversations (the service shows only
-  assigned and unassigned ones; ``conversation.read_all`` is for admins), messages, templates and canned replies;
-  sends messages, writes notes, takes (``conversation.assign``) and resolves conversations. No campaigns, no
-  exports, no contact changes.
+  assigned and unassigned ones; ``conversation.read_all`` is for admins), messages, templates and canned
+  replies; sends messages, writes notes, takes (``conversation.assign``) and resolves conversations. No
+  campaigns, no exports, no contact changes.
 * ``workspace_admin`` does everything inside one workspace, except what concerns the tenant tree or money:
   no ``tenant.create``/``tenant.suspend``, no ``credits.topup``/``credits.allocate``, no ``rate_card.write``,
   no ``secrets.rotate``, no ``jobs.purge``.
 * ``reseller_admin`` adds the management of its subtree: creating, updating and suspending tenants,
   ``credits.allocate`` to its sub-tenants, ``rate_card.write`` (its plans and margins). Not ``credits.topup``
   (credits enter the system at the platform), not ``secrets.rotate``, not ``jobs.purge``.
-* ``platform_admin`` holds everything except :data:`SUPER_ADMIN_ONLY`: ``secrets.rotate`` (re-encrypts every
-  tenant's secrets under the install's keys) and ``jobs.purge`` (deletes dead jobs, install-wide, irreversibly).
+* ``platform_admin`` holds everything except :data:`SUPER_ADMIN_ONLY`: ``secrets.rotate`` (re-encrypts
+  every tenant's secrets under the install's keys) and ``jobs.purge`` (deletes dead jobs, install-wide, for
+  good).
 * ``super_admin`` holds every action, and alone may grant ``super_admin``.
 
 ``docs/permissions.md`` is generated from :func:`matrix_rows`.
@@ -252,9 +253,9 @@ def matrix_rows() -> list[tuple[Action, dict[Role, bool]]]:
 def can_grant(granter_role: Role, role: Role) -> bool:
     """True when a holder of ``granter_role`` may give someone ``role``.
 
-    The granter's role must hold ``user.grant``, and may not grant a role that outranks its own; ``super_admin``
-    is granted only by a ``super_admin``. Where the membership goes is checked by :func:`authorize` and
-    :func:`role_fits_tenant_kind`.
+    The granter's role must hold ``user.grant``, and may not grant a role that outranks its own;
+    ``super_admin`` is granted only by a ``super_admin``. Where the membership goes is checked by
+    :func:`authorize` and :func:`role_fits_tenant_kind`.
     """
     if not has_permission(granter_role, Action.USER_GRANT):
         return False
@@ -264,14 +265,14 @@ def can_grant(granter_role: Role, role: Role) -> bool:
 
 
 def role_fits_tenant_kind(role: Role, tenant_kind: str) -> bool:
-    """True when a membership with ``role`` may be held on a tenant of ``tenant_kind`` (see ROLE_TENANT_KINDS)."""
+    """True when a membership with ``role`` may be held on a tenant of ``tenant_kind``."""
     return tenant_kind in ROLE_TENANT_KINDS[role]
 
 
 ActorKind = Literal["user", "api_key", "system"]
 
-# A materialised path: "/" (everything; the system actor only) or "/1/", "/1/4/", ... with the trailing slash that
-# keeps "/1/4/" from matching "/1/40/".
+# A materialised path: "/" (everything; the system actor only) or "/1/", "/1/4/", ... with the trailing slash
+# that keeps "/1/4/" from matching "/1/40/".
 _PATH = re.compile(r"/(?:[1-9][0-9]*/)*")
 
 
@@ -284,8 +285,8 @@ def _check_path(path: str, what: str) -> None:
 class Actor:
     """Who is asking: a user (through a session token), an API key, or the system itself.
 
-    ``tenant_id`` and ``tenant_path`` are those of the membership (or API key) the request runs under, not of the
-    target. The system actor (the local operator at the shell, workers, the scheduler) holds every action
+    ``tenant_id`` and ``tenant_path`` are those of the membership (or API key) the request runs under, not of
+    the target. The system actor (the local operator at the shell, workers, the scheduler) holds every action
     everywhere.
     """
 
@@ -313,7 +314,7 @@ class Actor:
 
 
 def authorize(actor: Actor, action: Action, target_tenant_path: str) -> None:
-    """Return if ``actor`` may do ``action`` on the tenant at ``target_tenant_path``, else raise PermissionDenied.
+    """Return if ``actor`` may do ``action`` on the tenant at ``target_tenant_path``; else PermissionDenied.
 
     The message names the action and the actor's role, never the target tenant. ``ValueError`` for a malformed
     path: that is a bug in the caller, and nothing is allowed.

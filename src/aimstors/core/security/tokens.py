@@ -1,7 +1,8 @@
 """API session tokens: JWTs signed with HS256 under the ``jwt_secret`` setting.
 
-Claims: ``sub`` (the user id, as a string), ``tenant_id`` and ``role`` (the membership the session runs under),
-``tv`` (the user's ``token_version`` when the token was issued), ``iat``, ``exp`` and a random ``jti``.
+Claims: ``sub`` (the user id, as a string), ``tenant_id`` and ``role`` (the membership the session runs
+under), ``tv`` (the user's ``token_version`` when the token was issued), ``iat``, ``exp`` and a random
+``jti``.
 
 A signature and an expiry are not enough to end sessions early, so after :func:`verify_token` the caller loads
 the user and calls :func:`check_token_version` with the user's current ``token_version``: bumping that column
@@ -66,8 +67,8 @@ def issue_token(
 ) -> str:
     """A signed session token valid for ``ttl_seconds`` from ``now`` (default: the current time).
 
-    Raises :class:`ConfigError` when ``secret`` is shorter than 32 bytes, ``ValueError`` for an unknown role or a
-    non-positive lifetime.
+    Raises :class:`ConfigError` when ``secret`` is shorter than 32 bytes, ``ValueError`` for an unknown
+    role or a non-positive lifetime.
     """
     _check_secret(secret)
     if ttl_seconds <= 0:
@@ -88,8 +89,8 @@ def issue_token(
 def verify_token(secret: str, token: str, *, now: dt.datetime | None = None) -> TokenClaims:
     """The claims of ``token`` once its signature, shape and expiry check out at ``now``.
 
-    Raises :class:`AuthenticationFailed` saying which check failed (malformed, bad signature, expired, ...). The
-    token version is *not* checked here: see :func:`check_token_version`.
+    Raises :class:`AuthenticationFailed` saying which check failed (malformed, bad signature, expired, ...).
+    The token version is *not* checked here: see :func:`check_token_version`.
     """
     _check_secret(secret)
     try:

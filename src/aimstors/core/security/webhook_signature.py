@@ -1,12 +1,13 @@
 """Meta's webhook signature: ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>``.
 
-Verify over the exact bytes received, before any parsing. Meta signs its own serialisation of the payload, which
-escapes every non-ASCII character as ``\\uXXXX`` (lowercase hex), so decoding the JSON and encoding it again gives
-other bytes and a signature that never matches.
+Verify over the exact bytes received, before any parsing. Meta signs its own serialisation of the payload,
+which escapes every non-ASCII character as ``\\uXXXX`` (lowercase hex), so decoding the JSON and encoding it
+again gives other bytes and a signature that never matches.
 
-:func:`meta_json_dumps` produces that serialisation, for the sandbox (which signs webhooks the way Meta does) and
-for tests. It also escapes ``/`` as ``\\/``, as Facebook's JSON encoder does in URLs; the reference notes confirm
-only the ``\\uXXXX`` escaping, and nothing here depends on the slashes: verification uses whatever bytes arrive.
+:func:`meta_json_dumps` produces that serialisation, for the sandbox (which signs webhooks the way Meta does)
+and for tests. It also escapes ``/`` as ``\\/``, as Facebook's JSON encoder does in URLs; the reference notes
+confirm only the ``\\uXXXX`` escaping, and nothing depends on the slashes: verification uses the bytes that
+arrive.
 
 Errors (both :class:`AuthenticationFailed`)::
 
@@ -68,8 +69,8 @@ def sign(body: bytes, secret: str) -> str:
 def verify(body: bytes, header_value: str | None, secret: str) -> None:
     """Return if ``header_value`` signs exactly ``body`` under ``secret``; compares in constant time.
 
-    Raises :class:`SignatureMissing` for an absent or empty header, :class:`SignatureInvalid` for a malformed or
-    wrong one, and :class:`ConfigError` when ``secret`` is empty.
+    Raises :class:`SignatureMissing` for an absent or empty header, :class:`SignatureInvalid` for a malformed
+    or wrong one, and :class:`ConfigError` when ``secret`` is empty.
     """
     expected = _mac(body, secret)
     if header_value is None or not header_value.strip():
@@ -82,8 +83,9 @@ def verify(body: bytes, header_value: str | None, secret: str) -> None:
 
 
 def meta_escape_json(text: str) -> str:
-    """``text`` (a JSON document) escaped the way Meta serialises webhooks: pure ASCII, ``\\uXXXX`` in lowercase
-    hex for every non-ASCII character (surrogate pairs above U+FFFF), and ``/`` written as ``\\/``.
+    """``text`` (a JSON document) escaped the way Meta serialises webhooks: pure ASCII, ``\\uXXXX`` in
+    lowercase hex for every non-ASCII character and DEL (surrogate pairs above U+FFFF), ``/`` written as
+    ``\\/``.
 
     Existing escape sequences are kept as they are, so applying it twice changes nothing. ``ValueError`` when
     ``text`` cannot be JSON (a backslash before a non-ASCII character).
@@ -101,9 +103,9 @@ def meta_escape_json(text: str) -> str:
             escaped = True
         elif char == "/":
             out.append("\\/")
-        elif char.isascii():
+        elif char < "\x7f":
             out.append(char)
-        else:
+        else:  # non-ASCII, and DEL as Python's json does
             out.append(_u_escape(char))
     return "".join(out)
 

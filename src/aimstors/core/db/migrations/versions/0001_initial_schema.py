@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.create_index('ix_jobs_claim', ['queue', 'priority', 'run_at'], unique=False, postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
+        batch_op.create_index('ix_jobs_claim', ['queue', sa.literal_column('priority DESC'), 'run_at'], unique=False, postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
         batch_op.create_index('ix_jobs_running_lease', ['lease_expires_at'], unique=False, postgresql_where=sa.text("status = 'running'"), sqlite_where=sa.text("status = 'running'"))
         batch_op.create_index('ix_jobs_status_finished_at', ['status', 'finished_at'], unique=False)
         batch_op.create_index('uq_jobs_dedupe_key', ['dedupe_key'], unique=True)

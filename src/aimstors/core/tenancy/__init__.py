@@ -1,0 +1,1 @@
+"""Tenancy services: the tenant tree, users and memberships, API keys, the audit log, who an actor is."""

@@ -1,0 +1,70 @@
+"""The append-only audit log: who did what, recorded in the same transaction as the change itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aimstors.core.db import Database
+from aimstors.core.db.models import AuditEntry
+from aimstors.core.security import Action, Actor, authorize
+from aimstors.core.tenancy.tenants import resolve_tenant, tenant_scope
+
+__all__ = ["AuditRecord", "list_audit", "record"]
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    tenant_id: int,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit row. ``details`` must hold no secrets, phone numbers or message bodies."""
+    session.add(
+        AuditEntry(
+            tenant_id=tenant_id,
+            actor_user_id=actor.user_id,
+            actor_kind="cli" if actor.is_system else actor.kind,
+            action=action,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id),
+            details=details or {},
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    created_at: dt.datetime
+    actor_kind: str
+    actor_user_id: int | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    details: dict[str, Any]
+
+
+async def list_audit(db: Database, actor: Actor, tenant_slug: str, *, limit: int = 50) -> list[AuditRecord]:
+    async with db.session(await tenant_scope(db, tenant_slug)) as session:
+        tenant = await resolve_tenant(session, tenant_slug)
+        authorize(actor, Action.AUDIT_READ, tenant.path)
+        rows = await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.tenant_id == tenant.id)
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+        return [
+            AuditRecord(r.id, r.created_at, r.actor_kind, r.actor_user_id, r.action, r.target_type, r.target_id,
+                        r.details)
+            for r in rows
+        ]
