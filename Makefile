@@ -46,6 +46,10 @@ bench: $(STAMP) ## run the benchmarks in bench/ and append to bench/RESULTS.md
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/ledger.py
 
+.PHONY: docs
+docs: $(STAMP) ## regenerate the reference pages in docs/ from the code
+	$(BIN)/python scripts/gen_docs.py
+
 .PHONY: migration
 migration: $(STAMP) ## regenerate migration 0001 from the models (pre-release only)
 	$(BIN)/python scripts/regen_initial_migration.py

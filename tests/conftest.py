@@ -79,6 +79,16 @@ def require_postgres() -> None:
     pytest.skip("Postgres not reachable")
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its lowest cost in tests: the same code path, a thousandth of the time."""
+    from argon2 import PasswordHasher
+
+    from aimstors.core.security import passwords
+
+    monkeypatch.setattr(passwords, "DEFAULT_HASHER", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

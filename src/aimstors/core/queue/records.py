@@ -46,7 +46,9 @@ class JobSpec:
     def validate(self) -> None:
         """InvalidInput naming the first field that is wrong."""
         if not isinstance(self.kind, str) or not self.kind.strip() or len(self.kind) > 128:
-            raise InvalidInput(f"job kind must be a non-empty string of at most 128 characters, not {self.kind!r}")
+            raise InvalidInput(
+                f"job kind must be a non-empty string of at most 128 characters, not {self.kind!r}"
+            )
         if not isinstance(self.queue, str) or not _QUEUE_NAME.fullmatch(self.queue):
             raise InvalidInput(
                 f"queue name {self.queue!r} is invalid: use 1-64 letters, digits, '_', '.', ':' or '-'"
@@ -81,7 +83,7 @@ class ClaimedJob:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """A failed attempt to record: back to ``queued`` at ``retry_at``, or ``dead`` when attempts are exhausted."""
+    """A failed attempt: back to ``queued`` at ``retry_at``, or ``dead`` when its attempts are exhausted."""
 
     job_id: int
     lease_owner: str
@@ -113,8 +115,8 @@ class JobInfo:
 
 @dataclass(frozen=True, slots=True)
 class QueueStats:
-    """Counts for one queue. ``due`` is the queued jobs whose ``run_at`` has come; ``oldest_due_seconds`` is how
-    long the oldest of them has waited (0 when none), the first number to watch for a backlog."""
+    """Counts for one queue. ``due`` is the queued jobs whose ``run_at`` has come; ``oldest_due_seconds`` is
+    how long the oldest of them has waited (0 when none), the first number to watch for a backlog."""
 
     queue: str
     queued: int = 0

@@ -217,9 +217,10 @@ async def authenticate(db: Database, *, email: str, password: str) -> User:
         raise failure from None
     async with db.session(Scope.system()) as session:
         user = await session.scalar(select(User).where(User.email == email))
-    if user is None or not user.is_active or not user.password_hash:
-        raise failure
-    if not await verify_password_async(user.password_hash, password):
+    known = user is not None and user.is_active and bool(user.password_hash)
+    # Spend one hash even for unknown users, so the response time does not reveal which accounts exist.
+    ok = await verify_password_async(user.password_hash if known else None, password)  # type: ignore[union-attr]
+    if not known or not ok or user is None:
         raise failure
     async with db.session(Scope.system(), write=True) as session:
         await session.execute(update(User).where(User.id == user.id).values(last_login_at=utcnow()))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -39,20 +40,29 @@ class LedgerAccount(Base):
 
 
 class LedgerTransaction(Base):
-    """A balanced set of entries, applied at most once per idempotency key."""
+    """A balanced set of entries, applied at most once per (tenant, idempotency key)."""
 
     __tablename__ = "ledger_transactions"
 
     id: Mapped[int] = id_column()
-    tenant_id: Mapped[int] = tenant_fk()  # the tenant that initiated the movement
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # The tenant the movement is for (topup: the receiver; allocate: the sender); owns the idempotency key.
+    tenant_id: Mapped[int] = tenant_fk()
+    idempotency_key: Mapped[str] = mapped_column(String(200))
     request_sha256: Mapped[str] = mapped_column(String(64))  # detects a reused key with different content
-    kind: Mapped[str] = mapped_column(String(32))  # topup | allocate | reserve | release | spend | adjust
+    kind: Mapped[str] = mapped_column(String(32))  # topup | allocate | reserve | release | settle | spend
     memo: Mapped[str] = mapped_column(String(500), default="")
     actor_user_id: Mapped[int | None] = mapped_column(BigId)
+    # release / settle: the reserve transaction whose hold they draw on (what remains = reserved − drawn).
+    reservation_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_transactions.id", ondelete="RESTRICT")
+    )
     created_at: Mapped[dt.datetime] = created_at_column()
 
-    __table_args__ = (Index("ix_ledger_transactions_tenant_id_created_at", "tenant_id", "created_at"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_ledger_transactions_tenant_id_created_at", "tenant_id", "created_at"),
+        Index("ix_ledger_transactions_tenant_id_reservation_id", "tenant_id", "reservation_id"),
+    )
 
 
 class LedgerEntry(Base):
@@ -68,6 +78,7 @@ class LedgerEntry(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
 
     __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_nonzero"),
         # Covering index: a balance is an index-only sum over entries after the latest checkpoint.
         Index("ix_ledger_entries_tenant_id_account_id_id_amount", "tenant_id", "account_id", "id", "amount"),
         Index("ix_ledger_entries_transaction_id", "transaction_id"),
