@@ -68,8 +68,14 @@ def run_cli(cli_env: dict[str, str], tmp_path: Path) -> Cli:
 
     def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
         proc = subprocess.run(
-            [sys.executable, "-m", "aimstors.cli.app", *args], capture_output=True, text=True, input=input,
-            env={**os.environ, **cli_env, **(env or {})}, cwd=tmp_path, timeout=120,
+            [sys.executable, "-m", "aimstors.cli.app", *args],
+            capture_output=True,
+            text=True,
+            input=input,
+            env={**os.environ, **cli_env, **(env or {})},
+            cwd=tmp_path,
+            timeout=120,
+            check=False,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

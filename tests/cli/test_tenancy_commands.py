@@ -11,8 +11,18 @@ def _setup(cli: Cli, db_url: str) -> dict[str, str]:
     for slug in ["shop-a", "shop-b"]:
         assert cli("tenant", "create", slug, env=env).exit_code == 0
     for email, slug in [("a@shop-a.test", "shop-a"), ("b@shop-b.test", "shop-b")]:
-        result = cli("user", "create", email, "--password", "long enough pw", "--tenant", slug, "--role",
-                     "workspace_admin", env=env)
+        result = cli(
+            "user",
+            "create",
+            email,
+            "--password",
+            "long enough pw",
+            "--tenant",
+            slug,
+            "--role",
+            "workspace_admin",
+            env=env,
+        )
         assert result.exit_code == 0, result.stderr
     return env
 

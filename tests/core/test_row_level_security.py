@@ -23,8 +23,10 @@ async def two_tenants(pg_url: str) -> tuple[Database, int, int]:
     async with db.session(Scope.system(), write=True) as s:
         for tenant_id, wa_id in [(a.id, "15550000001"), (a.id, "15550000002"), (b.id, "15550000003")]:
             await s.execute(
-                text("INSERT INTO contacts (tenant_id, wa_id, attributes, created_at, updated_at) "
-                     "VALUES (:t, :w, '{}', now(), now())"),
+                text(
+                    "INSERT INTO contacts (tenant_id, wa_id, attributes, created_at, updated_at) "
+                    "VALUES (:t, :w, '{}', now(), now())"
+                ),
                 {"t": tenant_id, "w": wa_id},
             )
     yield db, a.id, b.id
@@ -32,7 +34,7 @@ async def two_tenants(pg_url: str) -> tuple[Database, int, int]:
 
 
 async def test_unfiltered_select_sees_only_the_scope(two_tenants: tuple[Database, int, int]) -> None:
-    db, a, b = two_tenants
+    db, a, _b = two_tenants
     async with db.session(Scope.tenant(a)) as s:
         rows = (await s.execute(text("SELECT tenant_id FROM contacts"))).scalars().all()
         tenant_rows = (await s.execute(text("SELECT id FROM tenants"))).scalars().all()
@@ -42,7 +44,9 @@ async def test_unfiltered_select_sees_only_the_scope(two_tenants: tuple[Database
         assert (await s.execute(text("SELECT count(*) FROM contacts"))).scalar() == 3
 
 
-async def test_unfiltered_update_and_delete_touch_only_the_scope(two_tenants: tuple[Database, int, int]) -> None:
+async def test_unfiltered_update_and_delete_touch_only_the_scope(
+    two_tenants: tuple[Database, int, int],
+) -> None:
     db, a, b = two_tenants
     async with db.session(Scope.tenant(a), write=True) as s:
         updated = await s.execute(text("UPDATE contacts SET profile_name = 'pwned'"))
@@ -58,8 +62,10 @@ async def test_cannot_write_a_row_into_another_tenant(two_tenants: tuple[Databas
     with pytest.raises(DBAPIError, match="row-level security"):
         async with db.session(Scope.tenant(a), write=True) as s:
             await s.execute(
-                text("INSERT INTO contacts (tenant_id, wa_id, attributes, created_at, updated_at) "
-                     "VALUES (:t, '15550000009', '{}', now(), now())"),
+                text(
+                    "INSERT INTO contacts (tenant_id, wa_id, attributes, created_at, updated_at) "
+                    "VALUES (:t, '15550000009', '{}', now(), now())"
+                ),
                 {"t": b},
             )
     with pytest.raises(DBAPIError, match="row-level security"):

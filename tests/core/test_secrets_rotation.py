@@ -29,7 +29,7 @@ async def test_rotation_reencrypts_everything_once(db: Database) -> None:
 
     after = Keyring.from_entries([new, old])
     reports = await rotate(db, after, batch_size=2)
-    assert [(r.table, r.total, r.reencrypted) for r in reports][0] == ("whatsapp_accounts", 3, 3)
+    assert (reports[0].table, reports[0].total, reports[0].reencrypted) == ("whatsapp_accounts", 3, 3)
 
     only_new = Keyring.from_entries([new])
     async with db.session(Scope.system()) as s:

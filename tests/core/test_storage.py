@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
 
-from aimstors.core.db import Database, Scope
+from aimstors.core.db import Database
 from aimstors.core.db.base import Base
 from aimstors.core.db.migrate import current_revision, head_revision, include_name, upgrade
 

@@ -48,7 +48,10 @@ def root(
         None, "--database-url", help="Override the database URL (else AIMSTORS_DATABASE_URL or the config)."
     ),
     as_user: str | None = typer.Option(
-        None, "--as", envvar="AIMSTORS_AS", help="Act as this user (email) with their role, not as the operator."
+        None,
+        "--as",
+        envvar="AIMSTORS_AS",
+        help="Act as this user (email) with their role, not as the operator.",
     ),
     as_tenant: str | None = typer.Option(
         None, "--as-tenant", help="With --as: which of the user's memberships to act under."

@@ -41,8 +41,12 @@ def current(json_: bool = JSON_OPTION) -> None:
 
     async def go(services: Services, _actor: Actor) -> dict[str, object]:
         rev = await current_revision(services.db)
-        return {"current": rev, "head": head_revision(), "up_to_date": rev == head_revision(),
-                "dialect": services.db.dialect}
+        return {
+            "current": rev,
+            "head": head_revision(),
+            "up_to_date": rev == head_revision(),
+            "dialect": services.db.dialect,
+        }
 
     emit(run(go), json=json_)
 

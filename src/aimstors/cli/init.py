@@ -31,7 +31,8 @@ def write_config(path: Path) -> bool:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     text = CONFIG_TEMPLATE.format(
-        key_entry=generate_key_entry("k1"), jwt_secret=generate_token_secret(),
+        key_entry=generate_key_entry("k1"),
+        jwt_secret=generate_token_secret(),
         verify_token=secrets.token_urlsafe(24),
     )
     path.touch(mode=0o600)
@@ -40,11 +41,18 @@ def write_config(path: Path) -> bool:
 
 
 def init(
-    admin_email: str = typer.Option("admin@localhost", "--admin-email", envvar="AIMSTORS_ADMIN_EMAIL",
-                                    help="Email of the first super admin."),
-    admin_password: str | None = typer.Option(None, "--admin-password", envvar="AIMSTORS_ADMIN_PASSWORD",
-                                              help="Password of the first super admin (default: generated, "
-                                                   "shown once)."),
+    admin_email: str = typer.Option(
+        "admin@localhost",
+        "--admin-email",
+        envvar="AIMSTORS_ADMIN_EMAIL",
+        help="Email of the first super admin.",
+    ),
+    admin_password: str | None = typer.Option(
+        None,
+        "--admin-password",
+        envvar="AIMSTORS_ADMIN_PASSWORD",
+        help="Password of the first super admin (default: generated, shown once).",
+    ),
     json_: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Set up aimstors here: config, database, platform root, default workspace, first super admin.
@@ -84,8 +92,10 @@ def init(
             console.print(f"[green]created[/] {item}")
     console.print(f"database: {result['database_url']} (revision {result['revision']})")
     if "admin_password" in result:
-        console.print(f"super admin [bold]{result['admin_email']}[/], password [bold]{result['admin_password']}"
-                      "[/] (shown once: store it now)")
+        console.print(
+            f"super admin [bold]{result['admin_email']}[/], password [bold]{result['admin_password']}"
+            "[/] (shown once: store it now)"
+        )
 
 
 def _redact_url(url: str) -> str:

@@ -22,8 +22,9 @@ JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON in
 
 def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.name.startswith("_")}
+        return {
+            f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")
+        }
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -58,7 +59,7 @@ def emit(data: Any, *, json: bool, columns: Sequence[str] | None = None, title: 
         table = Table(title=title, show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")
         table.add_column()
-        for key, value in (plain.items() if isinstance(plain, Mapping) else [("value", plain)]):
+        for key, value in plain.items() if isinstance(plain, Mapping) else [("value", plain)]:
             if columns is None or key in columns:
                 table.add_row(key, _cell(value))
         console.print(table)

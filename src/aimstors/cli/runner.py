@@ -46,7 +46,8 @@ def run(work: Coroutine[Any, Any, T] | Callable[[Services, Actor], Awaitable[T]]
     async def main() -> T:
         try:
             if inspect.iscoroutine(work):
-                return await work
+                result: T = await work
+                return result
             assert callable(work)
             services = state.services()
             actor = await state.actor()

@@ -30,8 +30,9 @@ def rotate_(json_: bool = JSON_OPTION) -> None:
         emit(reports, json=True)
         return
     emit(reports, json=False, title="Re-encrypted secrets")
-    console.print(f"{sum(r.reencrypted for r in reports)} secret(s) re-encrypted, "
-                  f"{sum(r.total for r in reports)} checked")
+    console.print(
+        f"{sum(r.reencrypted for r in reports)} secret(s) re-encrypted, {sum(r.total for r in reports)} checked"
+    )
 
 
 @app.command("generate-key")

@@ -26,8 +26,14 @@ def create(
     """Create a workspace (or, with --kind reseller, a reseller)."""
 
     async def go(services: Services, actor: Actor) -> tenants.TenantInfo:
-        return await tenants.create_tenant(services.db, actor, slug=slug, name=name, kind=kind,  # type: ignore[arg-type]
-                                           parent_slug=parent)
+        return await tenants.create_tenant(
+            services.db,
+            actor,
+            slug=slug,
+            name=name,
+            kind=kind,  # type: ignore[arg-type]
+            parent_slug=parent,
+        )
 
     emit(run(go), json=json_, columns=COLUMNS)
 

@@ -24,8 +24,14 @@ def _role(value: str) -> Role:
 
 def _rows(infos: list[users.UserInfo]) -> list[dict[str, object]]:
     return [
-        {"id": u.id, "email": u.email, "name": u.name, "active": u.is_active,
-         "roles": [f"{m.role}@{m.tenant_slug}" for m in u.memberships], "created_at": u.created_at}
+        {
+            "id": u.id,
+            "email": u.email,
+            "name": u.name,
+            "active": u.is_active,
+            "roles": [f"{m.role}@{m.tenant_slug}" for m in u.memberships],
+            "created_at": u.created_at,
+        }
         for u in infos
     ]
 
@@ -33,8 +39,9 @@ def _rows(infos: list[users.UserInfo]) -> list[dict[str, object]]:
 @app.command()
 def create(
     email: str,
-    password: str | None = typer.Option(None, envvar="AIMSTORS_USER_PASSWORD",
-                                        help="Password (default: prompt; empty = no password login)."),
+    password: str | None = typer.Option(
+        None, envvar="AIMSTORS_USER_PASSWORD", help="Password (default: prompt; empty = no password login)."
+    ),
     name: str = typer.Option("", help="Display name."),
     tenant: str | None = typer.Option(None, help="Give a role in this tenant right away."),
     role: str | None = typer.Option(None, help=f"The role in --tenant: {ROLES}."),
@@ -44,13 +51,15 @@ def create(
     if (tenant is None) != (role is None):
         raise typer.BadParameter("--tenant and --role go together")
     if password is None:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, default="",
-                                show_default=False) or None
+        password = (
+            typer.prompt("Password", hide_input=True, confirmation_prompt=True, default="", show_default=False) or None
+        )
     role_value = _role(role) if role else None
 
     async def go(services: Services, actor: Actor) -> users.UserInfo:
-        return await users.create_user(services.db, actor, email=email, password=password, name=name,
-                                       tenant_slug=tenant, role=role_value)
+        return await users.create_user(
+            services.db, actor, email=email, password=password, name=name, tenant_slug=tenant, role=role_value
+        )
 
     emit(_rows([run(go)])[0], json=json_)
 
@@ -82,7 +91,9 @@ def revoke(email: str, tenant: str) -> None:
 
 
 @app.command("list")
-def list_(tenant: str | None = typer.Option(None, help="Only members of this tenant."), json_: bool = JSON_OPTION) -> None:
+def list_(
+    tenant: str | None = typer.Option(None, help="Only members of this tenant."), json_: bool = JSON_OPTION
+) -> None:
     """List users with a role in the tenants you may see."""
 
     async def go(services: Services, actor: Actor) -> list[users.UserInfo]:

@@ -23,8 +23,9 @@ class Services:
         """The secrets keyring; ConfigError when ``secret_keys`` is not configured."""
         if self._keyring is None:
             if not self.settings.secret_keys:
-                raise ConfigError("no secret keys configured (secret_keys); run `aimstors init` or set "
-                                  "AIMSTORS_SECRET_KEYS")
+                raise ConfigError(
+                    "no secret keys configured (secret_keys); run `aimstors init` or set AIMSTORS_SECRET_KEYS"
+                )
             self._keyring = Keyring.from_settings(self.settings)
         return self._keyring
 

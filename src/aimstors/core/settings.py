@@ -44,15 +44,20 @@ class Settings:
 
     database_url: str = field(
         default_factory=default_database_url,
-        metadata=_doc("SQLAlchemy URL. SQLite (`sqlite+aiosqlite:///path.db`) or Postgres "
-                      "(`postgresql+asyncpg://user@host/db`). Default: a SQLite file in the user's data directory."),
+        metadata=_doc(
+            "SQLAlchemy URL. SQLite (`sqlite+aiosqlite:///path.db`) or Postgres "
+            "(`postgresql+asyncpg://user@host/db`). Default: a SQLite file in the user's data directory."
+        ),
     )
     database_pool_size: int = field(default=10, metadata=_doc("Connections kept per process (Postgres)."))
     database_echo: bool = field(default=False, metadata=_doc("Log every SQL statement (DEBUG only)."))
     secret_keys: tuple[str, ...] = field(
         default=(),
-        metadata=_doc("Keyring for secrets at rest: `KEY_ID:BASE64_32_BYTES` entries, comma separated; "
-                      "the first is used to encrypt, all are tried to decrypt.", secret=True),
+        metadata=_doc(
+            "Keyring for secrets at rest: `KEY_ID:BASE64_32_BYTES` entries, comma separated; "
+            "the first is used to encrypt, all are tried to decrypt.",
+            secret=True,
+        ),
     )
     jwt_secret: str = field(default="", metadata=_doc("HMAC key for API session tokens.", secret=True))
     jwt_ttl_seconds: int = field(default=12 * 3600, metadata=_doc("Lifetime of an API session token."))
@@ -63,7 +68,8 @@ class Settings:
         default="", metadata=_doc("Token Meta echoes in the webhook verification handshake.", secret=True)
     )
     meta_graph_url: str = field(
-        default="https://graph.facebook.com", metadata=_doc("Base URL of Meta's Graph API (the sandbox in tests).")
+        default="https://graph.facebook.com",
+        metadata=_doc("Base URL of Meta's Graph API (the sandbox in tests)."),
     )
     meta_api_version: str = field(default="v23.0", metadata=_doc("Graph API version used for every call."))
     gemini_base_url: str = field(

@@ -51,13 +51,23 @@ async def initialise(db: Database, *, admin_email: str, admin_password: str) -> 
     async with db.session(Scope.system(), write=True) as session:
         user = await session.scalar(select(User).where(User.email == report.admin_email))
         if user is None:
-            user = User(email=report.admin_email, name="Administrator",
-                        password_hash=await hash_password_async(admin_password))
+            user = User(
+                email=report.admin_email,
+                name="Administrator",
+                password_hash=await hash_password_async(admin_password),
+            )
             session.add(user)
             await session.flush()
             session.add(Membership(tenant_id=root.id, user_id=user.id, role=str(Role.SUPER_ADMIN)))
-            await record(session, actor, root.id, "user.create", target_type="user", target_id=user.id,
-                         details={"role": str(Role.SUPER_ADMIN), "via": "init"})
+            await record(
+                session,
+                actor,
+                root.id,
+                "user.create",
+                target_type="user",
+                target_id=user.id,
+                details={"role": str(Role.SUPER_ADMIN), "via": "init"},
+            )
             created.append(f"super admin {report.admin_email}")
             report.admin_created = True
     return report
@@ -66,5 +76,5 @@ async def initialise(db: Database, *, admin_email: str, admin_password: str) -> 
 async def _needs_upgrade(db: Database) -> bool:
     try:
         return await current_revision(db) != head_revision()
-    except Exception:  # noqa: BLE001 - an empty or unreachable database: upgrade reports the real error
+    except Exception:
         return True

@@ -1,12 +1,12 @@
 """A small tenant tree for tenancy tests.
 
-    platform (/1/)
-    ├── default        workspace
-    ├── resell         reseller
-    │   ├── shop-a     workspace
-    │   └── shop-b     workspace
-    └── other          reseller
-        └── shop-x     workspace
+platform (/1/)
+├── default        workspace
+├── resell         reseller
+│   ├── shop-a     workspace
+│   └── shop-b     workspace
+└── other          reseller
+    └── shop-x     workspace
 """
 
 from __future__ import annotations

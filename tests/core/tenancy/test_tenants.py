@@ -24,13 +24,17 @@ async def test_tree_paths_follow_parents(tree: Tree) -> None:
 
 async def test_second_initialise_changes_nothing(tree: Tree) -> None:
     async with tree.db.session(Scope.system()) as s:
-        before = (await s.scalar(select(func.count()).select_from(Tenant)),
-                  await s.scalar(select(func.count()).select_from(AuditEntry)))
+        before = (
+            await s.scalar(select(func.count()).select_from(Tenant)),
+            await s.scalar(select(func.count()).select_from(AuditEntry)),
+        )
     report = await initialise(tree.db, admin_email="root@example.com", admin_password="other password!")
     assert report.created == []
     async with tree.db.session(Scope.system()) as s:
-        after = (await s.scalar(select(func.count()).select_from(Tenant)),
-                 await s.scalar(select(func.count()).select_from(AuditEntry)))
+        after = (
+            await s.scalar(select(func.count()).select_from(Tenant)),
+            await s.scalar(select(func.count()).select_from(AuditEntry)),
+        )
     assert after == before
 
 

@@ -91,5 +91,3 @@ def created_at_column(*, primary_key: bool = False) -> Mapped[dt.datetime]:
 
 def tenant_fk(*, nullable: bool = False) -> Mapped[Any]:
     return mapped_column(BigId, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=nullable)
-
-

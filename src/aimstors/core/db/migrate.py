@@ -24,9 +24,7 @@ _PARTITION_SUFFIX = re.compile(r"_(p\d{4}_\d{2}|default)$")
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave monthly partitions (``messages_p2026_11``, ``messages_default``) out of schema comparison."""
-    if type_ == "table" and name is not None and _PARTITION_SUFFIX.search(name):
-        return False
-    return True
+    return not (type_ == "table" and name is not None and _PARTITION_SUFFIX.search(name))
 
 
 def alembic_config() -> Config:

@@ -39,7 +39,8 @@ def partition_name(table: str, month: dt.date) -> str:
 
 
 async def list_partitions(conn: AsyncConnection) -> list[Partition]:
-    rows = await conn.execute(text("""
+    rows = await conn.execute(
+        text("""
         SELECT parent.relname, child.relname, pg_get_expr(child.relpartbound, child.oid)
         FROM pg_inherits
         JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
@@ -47,7 +48,9 @@ async def list_partitions(conn: AsyncConnection) -> list[Partition]:
         JOIN pg_namespace ns ON ns.oid = parent.relnamespace AND ns.nspname = current_schema()
         WHERE parent.relname = ANY(:tables)
         ORDER BY parent.relname, child.relname
-    """), {"tables": list(PARTITIONED_TABLES)})
+    """),
+        {"tables": list(PARTITIONED_TABLES)},
+    )
     out: list[Partition] = []
     for table, name, bound in rows:
         if bound == "DEFAULT":
@@ -61,9 +64,7 @@ async def list_partitions(conn: AsyncConnection) -> list[Partition]:
     return out
 
 
-async def ensure_partitions(
-    conn: AsyncConnection, *, today: dt.date | None = None, months_ahead: int = 3
-) -> list[str]:
+async def ensure_partitions(conn: AsyncConnection, *, today: dt.date | None = None, months_ahead: int = 3) -> list[str]:
     """Create missing monthly partitions from this month to ``months_ahead`` months on; returns those created."""
     today = today or dt.datetime.now(dt.UTC).date()
     existing = {p.name for p in await list_partitions(conn)}
@@ -90,27 +91,21 @@ async def _create_partition(
     spec = f"FOR VALUES FROM ('{lo.isoformat()}') TO ('{hi.isoformat()}')"
     default = f"{table}_default"
     stray = await conn.scalar(
-        text(f"SELECT count(*) FROM {default} WHERE {column} >= :start "
-             f"AND {column} < :end"),
+        text(f"SELECT count(*) FROM {default} WHERE {column} >= :start AND {column} < :end"),
         bounds,
     )
     if stray:
         # Rows for this month landed in DEFAULT: move them into the new partition atomically.
         await conn.execute(text(f"ALTER TABLE {table} DETACH PARTITION {default}"))
-        await conn.execute(text(
-            f"CREATE TABLE {name} PARTITION OF {table} {spec}"
-        ))
-        await conn.execute(text(
-            f"INSERT INTO {table} SELECT * FROM {default} WHERE {column} >= :start "
-            f"AND {column} < :end"), bounds)
-        await conn.execute(text(
-            f"DELETE FROM {default} WHERE {column} >= :start "
-            f"AND {column} < :end"), bounds)
+        await conn.execute(text(f"CREATE TABLE {name} PARTITION OF {table} {spec}"))
+        await conn.execute(
+            text(f"INSERT INTO {table} SELECT * FROM {default} WHERE {column} >= :start AND {column} < :end"),
+            bounds,
+        )
+        await conn.execute(text(f"DELETE FROM {default} WHERE {column} >= :start AND {column} < :end"), bounds)
         await conn.execute(text(f"ALTER TABLE {table} ATTACH PARTITION {default} DEFAULT"))
     else:
-        await conn.execute(text(
-            f"CREATE TABLE {name} PARTITION OF {table} {spec}"
-        ))
+        await conn.execute(text(f"CREATE TABLE {name} PARTITION OF {table} {spec}"))
 
 
 async def detach_before(conn: AsyncConnection, cutoff: dt.date) -> list[str]:

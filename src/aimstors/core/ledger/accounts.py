@@ -120,9 +120,7 @@ _COLUMNS = (t.accounts.c.id, t.accounts.c.tenant_id, t.accounts.c.name, t.accoun
 async def find_account(conn: AsyncConnection, tenant_id: int, name: str) -> Account | None:
     """The account row, or None when it was never used."""
     row = (
-        await conn.execute(
-            select(*_COLUMNS).where(t.accounts.c.tenant_id == tenant_id, t.accounts.c.name == name)
-        )
+        await conn.execute(select(*_COLUMNS).where(t.accounts.c.tenant_id == tenant_id, t.accounts.c.name == name))
     ).one_or_none()
     return None if row is None else Account(row.id, row.tenant_id, row.name, bool(row.allow_negative))
 
@@ -155,20 +153,15 @@ async def ensure_accounts(conn: AsyncConnection, refs: Iterable[AccountRef]) -> 
     for tenant_id in sorted(tenant_ids - present):
         raise NotFound(f"tenant {tenant_id} does not exist")
     values = [
-        {"tenant_id": ref.tenant_id, "name": ref.name, "allow_negative": _allows_negative(ref.name)}
-        for ref in missing
+        {"tenant_id": ref.tenant_id, "name": ref.name, "allow_negative": _allows_negative(ref.name)} for ref in missing
     ]
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    await conn.execute(
-        dialect_insert(t.accounts).on_conflict_do_nothing(index_elements=["tenant_id", "name"]), values
-    )
+    await conn.execute(dialect_insert(t.accounts).on_conflict_do_nothing(index_elements=["tenant_id", "name"]), values)
     found.update(await _select_accounts(conn, missing))
     return found
 
 
-async def lock_accounts(
-    conn: AsyncConnection, *, debited: Sequence[Account], touched: Sequence[Account]
-) -> None:
+async def lock_accounts(conn: AsyncConnection, *, debited: Sequence[Account], touched: Sequence[Account]) -> None:
     """Lock account rows for a movement, before any entry is written (Postgres; SQLite's write lock suffices).
 
     - A debited account that may not go negative is locked ``FOR NO KEY UPDATE``: movements out of one account
@@ -214,7 +207,7 @@ async def platform_root_id(db: Database) -> int:
     if cached is not None:
         return cached
     async with db.connect(Scope.system()) as conn:
-        ids = list(
+        ids: list[int] = list(
             (
                 await conn.execute(
                     select(t.tenants.c.id).where(t.tenants.c.kind == "platform").order_by(t.tenants.c.id).limit(2)

@@ -24,7 +24,7 @@ def credits_to_micro(value: str | int | Decimal) -> int:
     Strings may have at most six decimal places; floats are refused because they cannot hold most decimal
     amounts exactly. Raises :class:`InvalidInput` naming the bad value.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidInput(f"amount {value!r} must be a decimal string or an integer, not a {type(value).__name__}")
     if isinstance(value, int):
         micro = value * MICRO

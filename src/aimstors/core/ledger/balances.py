@@ -19,13 +19,13 @@ from aimstors.core.ledger.accounts import CURRENCIES, available_account, require
 
 __all__ = ["balance", "balance_expression", "balance_of", "balances"]
 
-AccountId = int | ColumnElement[Any] | ScalarSelect[Any]
+IdLike = int | ColumnElement[Any] | ScalarSelect[Any]
 
 
-def balance_expression(tenant_id: int, account_id: AccountId, *, upto: int | None = None) -> ColumnElement[Any]:
+def balance_expression(tenant_id: IdLike, account_id: IdLike, *, upto: int | None = None) -> ColumnElement[Any]:
     """SQL for the balance of an account (optionally as of entry ``upto``, inclusive), from checkpoints + entries.
 
-    ``account_id`` may be a literal id, a column (to correlate with ``ledger_accounts``) or a scalar subquery.
+    The ids may be literals, columns (to correlate with ``ledger_accounts``) or scalar subqueries.
     The result is numeric on Postgres (``SUM`` of bigint): convert it with ``int()``.
     """
     ck = t.checkpoints

@@ -99,7 +99,10 @@ async def _write_checkpoint(conn: AsyncConnection, tenant_id: int, account_id: i
     made = Checkpoint(tenant_id, account_id, int(last_id), base + int(delta))
     await conn.execute(
         insert(ck).values(
-            tenant_id=tenant_id, account_id=account_id, entry_id=made.entry_id, balance=made.balance,
+            tenant_id=tenant_id,
+            account_id=account_id,
+            entry_id=made.entry_id,
+            balance=made.balance,
             created_at=utcnow(),
         )
     )
@@ -138,7 +141,9 @@ async def rebuild_checkpoints(db: Database) -> int:
     Returns the number of checkpoints written.
     """
     async with db.connect(Scope.system()) as conn:
-        all_accounts = (await conn.execute(select(t.accounts.c.tenant_id, t.accounts.c.id).order_by(t.accounts.c.id))).all()
+        all_accounts = (
+            await conn.execute(select(t.accounts.c.tenant_id, t.accounts.c.id).order_by(t.accounts.c.id))
+        ).all()
     written = 0
     for tenant_id, account_id in all_accounts:
         async with db.connect(Scope.tenant(tenant_id), write=True) as conn:

@@ -11,7 +11,7 @@ __all__ = ["Backoff"]
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """``delay(attempts) = min(cap, base * 2**attempts)``, spread by ±``jitter`` (a fraction) so jobs that
-    failed together do not all retry in the same instant. With the defaults: ~2 s, 4 s, 8 s, 16 s … up to an hour."""
+    failed together do not all retry in the same instant. Defaults: ~2 s, 4 s, 8 s, 16 s … up to an hour."""
 
     base_seconds: float = 1.0
     cap_seconds: float = 3600.0

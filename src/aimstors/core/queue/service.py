@@ -134,7 +134,7 @@ async def list_jobs(
         stmt = stmt.where(_c.kind == kind)
     async with db.connect(Scope.system()) as conn:
         rows = (await conn.execute(stmt)).all()
-    return [JobInfo(*row) for row in rows]
+    return [JobInfo(**row._mapping) for row in rows]
 
 
 async def get_job(db: Database, job_id: int) -> JobInfo:
@@ -149,12 +149,12 @@ async def _get(conn: AsyncConnection, job_id: int) -> JobInfo:
         raise NotFound(
             f"job {job_id} does not exist", hint="it may have been purged; see `aimstors jobs list`"
         )
-    return JobInfo(*row)
+    return JobInfo(**row._mapping)
 
 
 async def retry(db: Database, job_id: int) -> JobInfo:
     """Run job ``job_id`` again now with a fresh set of attempts: a ``dead`` job, or a queued one waiting out
-    its backoff. Conflict for a running job (its worker holds it) or a done one (enqueue a new job instead)."""
+    its backoff. Conflict for a running job (its worker holds it) or a done one (enqueue anew instead)."""
     now = utcnow()
     async with db.connect(Scope.system(), write=True) as conn:
         job = await _get(conn, job_id)

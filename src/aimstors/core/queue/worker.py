@@ -17,8 +17,8 @@ Wake-ups: Postgres NOTIFY (see :mod:`aimstors.core.queue.wakeups`), enqueues fro
 interval, whichever comes first.
 
 Stopping (:meth:`stop`, SIGTERM): no more claims; jobs claimed but not started are released at once (their
-attempt not counted); running handlers get ``grace_seconds`` to finish, then are cancelled and recorded as failed
-attempts; outcomes are flushed, and :meth:`run` returns. A second stop skips the rest of the grace period.
+attempt not counted); running handlers get ``grace_seconds`` to finish, then are cancelled and recorded as
+failed attempts; outcomes are flushed, and :meth:`run` returns. A second stop cuts the grace period short.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class Worker:
         self._room.set()
 
     def wake(self, queue: str | None = None) -> None:
-        """Claim now rather than at the next poll (thread-safe); ignored for queues this worker doesn't serve."""
+        """Claim now, not at the next poll (thread-safe); ignored for queues this worker does not serve."""
         loop = self._loop
         if loop is None or (queue is not None and queue not in self.queues) or loop.is_closed():
             return
@@ -336,7 +336,7 @@ class Worker:
                 await asyncio.sleep(self.poll_interval)
 
     async def _flush(self) -> bool:
-        """Write the outcomes collected so far; False (outcomes kept for another try) if the database failed."""
+        """Write the outcomes collected so far; False (outcomes kept for a retry) if the database failed."""
         async with self._settle_lock:
             self._has_outcomes.clear()
             self._flush_now.clear()
@@ -406,10 +406,14 @@ class Worker:
             for job in waiting:
                 self._in_hand.pop(job.id, None)
         if any(not r.done() for r in runners):
-            force = asyncio.create_task(self._force.wait())
-            everyone: asyncio.Future[list[BaseException | None]] = asyncio.gather(
-                *runners, return_exceptions=True
-            )
+
+            async def finished() -> None:
+                await asyncio.gather(*runners, return_exceptions=True)
+
+            async def forced() -> None:
+                await self._force.wait()
+
+            everyone, force = asyncio.create_task(finished()), asyncio.create_task(forced())
             await asyncio.wait(
                 {everyone, force}, timeout=self.grace_seconds, return_when=asyncio.FIRST_COMPLETED
             )

@@ -47,10 +47,14 @@ async def rotate(db: Database, keyring: Keyring, *, batch_size: int = 500) -> li
         last_id = 0
         while True:
             async with db.connect(Scope.system(), write=True) as conn:
-                rows = (await conn.execute(
-                    select(table.c.id, col).where(col.is_not(None), table.c.id > last_id)
-                    .order_by(table.c.id).limit(batch_size)
-                )).all()
+                rows = (
+                    await conn.execute(
+                        select(table.c.id, col)
+                        .where(col.is_not(None), table.c.id > last_id)
+                        .order_by(table.c.id)
+                        .limit(batch_size)
+                    )
+                ).all()
                 for row_id, token in rows:
                     total += 1
                     if keyring.needs_rotation(token):

@@ -45,11 +45,13 @@ async def actor_for_claims(db: Database, claims: TokenClaims) -> Actor:
         if user is None or not user.is_active:
             raise AuthenticationFailed("token revoked")
         check_token_version(claims, user.token_version)
-        row = (await session.execute(
-            select(Membership.role, Tenant.path)
-            .join(Tenant, Tenant.id == Membership.tenant_id)
-            .where(Membership.user_id == user.id, Membership.tenant_id == claims.tenant_id)
-        )).first()
+        row = (
+            await session.execute(
+                select(Membership.role, Tenant.path)
+                .join(Tenant, Tenant.id == Membership.tenant_id)
+                .where(Membership.user_id == user.id, Membership.tenant_id == claims.tenant_id)
+            )
+        ).first()
     if row is None or row.role != claims.role:
         raise AuthenticationFailed("token revoked")
     return Actor(user_id=user.id, role=Role(row.role), tenant_id=claims.tenant_id, tenant_path=row.path)

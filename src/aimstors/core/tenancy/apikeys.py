@@ -61,12 +61,25 @@ async def create_api_key(
         if not role_fits_tenant_kind(role, tenant.kind):
             raise InvalidInput(f"role {role} cannot be held on a {tenant.kind} (tenant {tenant_slug!r})")
         new = generate_api_key()
-        key = ApiKey(tenant_id=tenant.id, name=name.strip(), prefix=new.prefix, key_hash=new.key_hash,
-                     role=str(role), created_by=actor.user_id)
+        key = ApiKey(
+            tenant_id=tenant.id,
+            name=name.strip(),
+            prefix=new.prefix,
+            key_hash=new.key_hash,
+            role=str(role),
+            created_by=actor.user_id,
+        )
         session.add(key)
         await session.flush()
-        await record(session, actor, tenant.id, "apikey.create", target_type="api_key", target_id=key.id,
-                     details={"prefix": new.prefix, "role": str(role)})
+        await record(
+            session,
+            actor,
+            tenant.id,
+            "apikey.create",
+            target_type="api_key",
+            target_id=key.id,
+            details={"prefix": new.prefix, "role": str(role)},
+        )
         return _info(key, tenant.slug), new.secret
 
 
@@ -83,17 +96,26 @@ async def list_api_keys(db: Database, actor: Actor, *, tenant_slug: str) -> list
 async def revoke_api_key(db: Database, actor: Actor, *, prefix: str) -> ApiKeyInfo:
     """Revoke a key by its visible prefix (idempotent: revoking twice keeps the first revocation time)."""
     async with db.session(Scope.system(), write=True) as session:
-        row = (await session.execute(
-            select(ApiKey, Tenant).join(Tenant, Tenant.id == ApiKey.tenant_id).where(ApiKey.prefix == prefix)
-        )).first()
+        row = (
+            await session.execute(
+                select(ApiKey, Tenant).join(Tenant, Tenant.id == ApiKey.tenant_id).where(ApiKey.prefix == prefix)
+            )
+        ).first()
         if row is None or not row[1].path.startswith(actor.tenant_path):
             raise NotFound(f"no API key {prefix!r}")
         key, tenant = row
         authorize(actor, Action.APIKEY_REVOKE, tenant.path)
         if key.revoked_at is None:
             key.revoked_at = utcnow()
-            await record(session, actor, tenant.id, "apikey.revoke", target_type="api_key", target_id=key.id,
-                         details={"prefix": prefix})
+            await record(
+                session,
+                actor,
+                tenant.id,
+                "apikey.revoke",
+                target_type="api_key",
+                target_id=key.id,
+                details={"prefix": prefix},
+            )
         return _info(key, tenant.slug)
 
 
@@ -105,9 +127,11 @@ async def actor_for_api_key(db: Database, secret: str) -> Actor:
     except (InvalidInput, AuthenticationFailed):
         raise failure from None
     async with db.session(Scope.system()) as session:
-        row = (await session.execute(
-            select(ApiKey, Tenant.path).join(Tenant, Tenant.id == ApiKey.tenant_id).where(ApiKey.prefix == prefix)
-        )).first()
+        row = (
+            await session.execute(
+                select(ApiKey, Tenant.path).join(Tenant, Tenant.id == ApiKey.tenant_id).where(ApiKey.prefix == prefix)
+            )
+        ).first()
     if row is None:
         raise failure
     key, path = row
@@ -118,5 +142,11 @@ async def actor_for_api_key(db: Database, secret: str) -> Actor:
         raise failure
     async with db.session(Scope.system(), write=True) as session:
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-    return Actor(user_id=None, role=Role(key.role), tenant_id=key.tenant_id, tenant_path=path, api_key_id=key.id,
-                 kind="api_key")
+    return Actor(
+        user_id=None,
+        role=Role(key.role),
+        tenant_id=key.tenant_id,
+        tenant_path=path,
+        api_key_id=key.id,
+        kind="api_key",
+    )

@@ -58,13 +58,18 @@ async def list_audit(db: Database, actor: Actor, tenant_slug: str, *, limit: int
         tenant = await resolve_tenant(session, tenant_slug)
         authorize(actor, Action.AUDIT_READ, tenant.path)
         rows = await session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.tenant_id == tenant.id)
-            .order_by(AuditEntry.id.desc())
-            .limit(limit)
+            select(AuditEntry).where(AuditEntry.tenant_id == tenant.id).order_by(AuditEntry.id.desc()).limit(limit)
         )
         return [
-            AuditRecord(r.id, r.created_at, r.actor_kind, r.actor_user_id, r.action, r.target_type, r.target_id,
-                        r.details)
+            AuditRecord(
+                r.id,
+                r.created_at,
+                r.actor_kind,
+                r.actor_user_id,
+                r.action,
+                r.target_type,
+                r.target_id,
+                r.details,
+            )
             for r in rows
         ]

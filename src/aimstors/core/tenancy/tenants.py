@@ -88,8 +88,16 @@ async def _info(session: AsyncSession, tenant: Tenant) -> TenantInfo:
     parent_slug = None
     if tenant.parent_id is not None:
         parent_slug = await session.scalar(select(Tenant.slug).where(Tenant.id == tenant.parent_id))
-    return TenantInfo(tenant.id, tenant.slug, tenant.name, tenant.kind, parent_slug, tenant.path, tenant.status,
-                      tenant.created_at)
+    return TenantInfo(
+        tenant.id,
+        tenant.slug,
+        tenant.name,
+        tenant.kind,
+        parent_slug,
+        tenant.path,
+        tenant.status,
+        tenant.created_at,
+    )
 
 
 async def _insert(session: AsyncSession, *, slug: str, name: str, kind: str, parent: Tenant | None) -> Tenant:
@@ -142,8 +150,15 @@ async def create_tenant(
         tenant = await _insert(session, slug=slug, name=name or slug, kind=kind, parent=parent)
         from aimstors.core.tenancy.audit import record
 
-        await record(session, actor, parent.id, "tenant.create", target_type="tenant", target_id=tenant.id,
-                     details={"slug": slug, "kind": kind})
+        await record(
+            session,
+            actor,
+            parent.id,
+            "tenant.create",
+            target_type="tenant",
+            target_id=tenant.id,
+            details={"slug": slug, "kind": kind},
+        )
         return await _info(session, tenant)
 
 
@@ -169,7 +184,15 @@ async def list_tenants(db: Database, actor: Actor, *, kind: str | None = None) -
             authorize(actor, Action.TENANT_READ, tenants[0].path)
         slugs = {t.id: t.slug for t in tenants}
         return [
-            TenantInfo(t.id, t.slug, t.name, t.kind, slugs.get(t.parent_id) if t.parent_id else None, t.path,
-                       t.status, t.created_at)
+            TenantInfo(
+                t.id,
+                t.slug,
+                t.name,
+                t.kind,
+                slugs.get(t.parent_id) if t.parent_id else None,
+                t.path,
+                t.status,
+                t.created_at,
+            )
             for t in tenants
         ]

@@ -113,10 +113,22 @@ async def create_user(
         await session.flush()
         if target is not None and role is not None:
             await _grant(session, actor, user, target, Role(role))
-        await record(session, actor, target.id if target else await _root_id(session), "user.create",
-                     target_type="user", target_id=user.id)
-        return UserInfo(user.id, user.email, user.name, user.is_active, user.created_at,
-                        await _memberships(session, user.id))
+        await record(
+            session,
+            actor,
+            target.id if target else await _root_id(session),
+            "user.create",
+            target_type="user",
+            target_id=user.id,
+        )
+        return UserInfo(
+            user.id,
+            user.email,
+            user.name,
+            user.is_active,
+            user.created_at,
+            await _memberships(session, user.id),
+        )
 
 
 async def _root_id(session: AsyncSession) -> int:
@@ -140,8 +152,15 @@ async def _grant(session: AsyncSession, actor: Actor, user: User, tenant: Tenant
     else:
         existing.role = str(role)
     await session.flush()
-    await record(session, actor, tenant.id, "user.grant", target_type="user", target_id=user.id,
-                 details={"role": str(role)})
+    await record(
+        session,
+        actor,
+        tenant.id,
+        "user.grant",
+        target_type="user",
+        target_id=user.id,
+        details={"role": str(role)},
+    )
 
 
 async def _user_by_email(session: AsyncSession, email: str) -> User:
@@ -178,9 +197,7 @@ async def revoke(db: Database, actor: Actor, *, email: str, tenant_slug: str) ->
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFound(f"user {email!r} has no role in {tenant_slug!r}")
-        await session.execute(
-            update(User).where(User.id == user.id).values(token_version=User.token_version + 1)
-        )
+        await session.execute(update(User).where(User.id == user.id).values(token_version=User.token_version + 1))
         await record(session, actor, tenant.id, "user.revoke", target_type="user", target_id=user.id)
 
 
@@ -195,8 +212,10 @@ async def list_users(db: Database, actor: Actor, *, tenant_slug: str | None = No
                 raise NotFound(f"no tenant {tenant_slug!r}")
             within = tenant.path
         authorize(actor, Action.USER_READ, within if within != "/" else "/1/")
-        member_ids = select(Membership.user_id).join(Tenant, Tenant.id == Membership.tenant_id).where(
-            Tenant.path.startswith(within)
+        member_ids = (
+            select(Membership.user_id)
+            .join(Tenant, Tenant.id == Membership.tenant_id)
+            .where(Tenant.path.startswith(within))
         )
         stmt = select(User).order_by(User.email)
         if not (actor.is_system and tenant_slug is None):

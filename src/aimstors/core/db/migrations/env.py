@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import context
-
 from typing import Any
+
+from alembic import context
 
 from aimstors.core.db import models  # noqa: F401  (registers every table)
 from aimstors.core.db.base import Base, UTCDateTime

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, created_at_column, id_column, tenant_fk, uuid_pk_column
+from aimstors.core.db.base import Base, BigId, created_at_column, id_column, tenant_fk, uuid_pk_column
 
 
 class Workflow(Base):
@@ -46,9 +46,7 @@ class Execution(Base):
 
     id: Mapped[int] = id_column()
     tenant_id: Mapped[int] = tenant_fk()
-    workflow_version_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("workflow_versions.id", ondelete="CASCADE")
-    )
+    workflow_version_id: Mapped[int] = mapped_column(BigId, ForeignKey("workflow_versions.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default="running")  # running | waiting | succeeded | failed
     trigger: Mapped[dict[str, Any]] = mapped_column(default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)

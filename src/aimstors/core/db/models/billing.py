@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, created_at_column, id_column, tenant_fk, uuid_pk_column
+from aimstors.core.db.base import Base, BigId, created_at_column, id_column, tenant_fk, uuid_pk_column
 
 
 class LedgerAccount(Base):
@@ -53,9 +53,7 @@ class LedgerTransaction(Base):
     memo: Mapped[str] = mapped_column(String(500), default="")
     actor_user_id: Mapped[int | None] = mapped_column(BigId)
     # release / settle: the reserve transaction whose hold they draw on (what remains = reserved − drawn).
-    reservation_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("ledger_transactions.id", ondelete="RESTRICT")
-    )
+    reservation_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ledger_transactions.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = created_at_column()
 
     __table_args__ = (

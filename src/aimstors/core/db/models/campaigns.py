@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, created_at_column, id_column, tenant_fk
+from aimstors.core.db.base import Base, BigId, created_at_column, id_column, tenant_fk
 
 
 class Campaign(Base):
@@ -71,7 +71,10 @@ class CampaignRecipient(Base):
         Index("ix_campaign_recipients_tenant_id_campaign_id_state", "tenant_id", "campaign_id", "state"),
         # The dispatcher's claim: pending rows of one campaign in id order.
         Index(
-            "ix_campaign_recipients_pending", "campaign_id", "id",
-            postgresql_where=text("state = 'pending'"), sqlite_where=text("state = 'pending'"),
+            "ix_campaign_recipients_pending",
+            "campaign_id",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
         ),
     )

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, created_at_column, id_column, tenant_fk
+from aimstors.core.db.base import Base, BigId, created_at_column, id_column, tenant_fk
 
 
 class WhatsAppAccount(Base):

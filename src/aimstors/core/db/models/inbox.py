@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, created_at_column, id_column, tenant_fk, uuid_pk_column
+from aimstors.core.db.base import Base, BigId, created_at_column, id_column, tenant_fk, uuid_pk_column
 
 
 class Conversation(Base):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, UTCDateTime, created_at_column, id_column
+from aimstors.core.db.base import Base, BigId, UTCDateTime, created_at_column, id_column
 
 
 class Job(Base):
@@ -35,8 +35,10 @@ class Job(Base):
 
     __table_args__ = (
         Index(
-            "ix_jobs_running_lease", "lease_expires_at",
-            postgresql_where=text("status = 'running'"), sqlite_where=text("status = 'running'"),
+            "ix_jobs_running_lease",
+            "lease_expires_at",
+            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running'"),
         ),
         Index("uq_jobs_dedupe_key", "dedupe_key", unique=True),
         Index("ix_jobs_status_finished_at", "status", "finished_at"),
@@ -47,6 +49,10 @@ class Job(Base):
 # takes, however long the backlog. Partial, so done rows never slow it down. Declared here, after the class,
 # because the DESC column needs the mapped column.
 Index(
-    "ix_jobs_claim", Job.queue, Job.priority.desc(), Job.run_at,
-    postgresql_where=text("status = 'queued'"), sqlite_where=text("status = 'queued'"),
+    "ix_jobs_claim",
+    Job.queue,
+    Job.priority.desc(),
+    Job.run_at,
+    postgresql_where=text("status = 'queued'"),
+    sqlite_where=text("status = 'queued'"),
 )

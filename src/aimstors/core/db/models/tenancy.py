@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, created_at_column, id_column, tenant_fk
+from aimstors.core.db.base import Base, BigId, created_at_column, id_column, tenant_fk
 
 
 class Tenant(Base):

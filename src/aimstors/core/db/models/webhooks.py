@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import ForeignKey, Index, LargeBinary, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aimstors.core.db.base import BigId, Base, created_at_column, uuid_pk_column
+from aimstors.core.db.base import Base, BigId, created_at_column, uuid_pk_column
 
 
 class WebhookEvent(Base):

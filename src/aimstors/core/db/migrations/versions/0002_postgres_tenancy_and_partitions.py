@@ -8,6 +8,7 @@ policy holds even when the login role is a superuser. Monthly partitions are cre
 Revision ID: 0002
 Revises: 0001
 """
+
 from __future__ import annotations
 
 from alembic import op
@@ -21,12 +22,43 @@ ROLE = "aimstors_app"
 
 # Tables whose rows belong to one tenant; ``tenants`` itself is keyed on ``id``.
 TENANT_TABLES = [
-    "agent_knowledge_bases", "agents", "api_keys", "audience_members", "audiences", "audit_log", "branding",
-    "campaign_recipients", "campaigns", "canned_replies", "chunks", "contact_tags", "contacts", "conversations",
-    "documents", "domains", "execution_steps", "executions", "integrations", "knowledge_bases", "ledger_accounts",
-    "ledger_checkpoints", "ledger_entries", "ledger_transactions", "memberships", "messages", "notes",
-    "phone_numbers", "plans", "rate_cards", "templates", "tenant_daily_metrics", "tenant_plans", "usage_events",
-    "whatsapp_accounts", "workflow_versions", "workflows",
+    "agent_knowledge_bases",
+    "agents",
+    "api_keys",
+    "audience_members",
+    "audiences",
+    "audit_log",
+    "branding",
+    "campaign_recipients",
+    "campaigns",
+    "canned_replies",
+    "chunks",
+    "contact_tags",
+    "contacts",
+    "conversations",
+    "documents",
+    "domains",
+    "execution_steps",
+    "executions",
+    "integrations",
+    "knowledge_bases",
+    "ledger_accounts",
+    "ledger_checkpoints",
+    "ledger_entries",
+    "ledger_transactions",
+    "memberships",
+    "messages",
+    "notes",
+    "phone_numbers",
+    "plans",
+    "rate_cards",
+    "templates",
+    "tenant_daily_metrics",
+    "tenant_plans",
+    "usage_events",
+    "whatsapp_accounts",
+    "workflow_versions",
+    "workflows",
 ]
 PARTITIONED = ["messages", "webhook_events", "usage_events", "execution_steps"]
 
