@@ -3,9 +3,11 @@
 A :class:`FaultConfig` comes from the config or ``POST /_sandbox/faults``; :class:`Faults` holds the one in
 force and makes the random decisions (seeded when the config has a seed). Fractions are 0..1 per event.
 
-Send side: ``send_5xx`` answers a fraction of sends with Meta's 500 (131000) or 503 (2), ``send_timeout``
-hangs a fraction of sends for ``timeout_seconds`` (beyond a client's timeout: the message is *not* sent, as
-when a request is lost), ``rate_limit_burst`` answers the next N sends with 130429.
+Send side: ``send_5xx`` answers a fraction of sends with Meta's 500 (131000) or 503 (2) and sends nothing;
+``send_timeout`` handles a fraction of sends normally (the message goes out, its statuses follow) but holds
+the response for ``timeout_seconds``, beyond a client's timeout: the lost-response case a client must report
+as "outcome unknown" and settle from the status webhook's ``biz_opaque_callback_data``; ``rate_limit_burst``
+answers the next N sends with 130429.
 Callback side: ``callback_latency`` adds a random delay in ``[min, max]`` seconds to each status and inbound
 event, ``duplicate`` sends a fraction of events twice, ``reorder`` delivers a fraction of messages' statuses
 in reverse (read before delivered before sent), ``drop`` never sends a fraction of events.

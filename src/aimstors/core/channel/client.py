@@ -87,9 +87,7 @@ class CloudApiClient:
         max_connections: int = 256,
         transport: Transport | None = None,
     ) -> None:
-        self._transport: Transport = transport or AiohttpTransport(
-            timeout=timeout, max_connections=max_connections
-        )
+        self._transport: Transport = transport or AiohttpTransport(timeout=timeout, max_connections=max_connections)
         self._graph = GraphApi(
             transport=self._transport, graph_url=graph_url, api_version=api_version, access_token=access_token
         )
@@ -129,7 +127,7 @@ class CloudApiClient:
         message: OutgoingMessage | Mapping[str, Any],
         *,
         token: str | None = None,
-        timeout: float | None = None,
+        request_timeout: float | None = None,
     ) -> SendResult:
         """Send one message from ``phone_number_id``; ``message`` is an :class:`OutgoingMessage` or a raw body.
 
@@ -140,7 +138,7 @@ class CloudApiClient:
         kind = payload.get("type", "?")
         try:
             data = await self._graph.call(
-                "POST", f"{phone_number_id}/messages", token=token, json_body=payload, timeout=timeout
+                "POST", f"{phone_number_id}/messages", token=token, json_body=payload, request_timeout=request_timeout
             )
             result = SendResult.from_dict(data)
         except InvalidResponse as exc:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Self
 
 __all__ = [
+    "MEDIA_TYPES",
     "ChangeField",
     "ForwardCompatibleEnum",
     "InteractiveType",

@@ -66,7 +66,7 @@ __all__ = [
     "MetaApiError",
     "MissingPermission",
     "PairRateLimited",
-        "PhoneRegistrationError",
+    "PhoneRegistrationError",
     "PolicyViolation",
     "ReengagementRequired",
     "SendOutcomeUnknown",
@@ -165,7 +165,7 @@ class MetaApiError(CloudApiError):
 class AuthenticationError(MetaApiError):
     """The access token is expired, revoked or not valid for this app: get a new token."""
 
-    codes = (0, 190)
+    codes: ClassVar[tuple[int, ...]] = (0, 190)
 
 
 class MissingPermission(AuthenticationError):
@@ -177,7 +177,7 @@ class MissingPermission(AuthenticationError):
 class ThrottlingError(MetaApiError):
     """A rate limit was hit (app, WABA or per-number throughput): back off and retry."""
 
-    codes = (4, 17, 80007, 130429)
+    codes: ClassVar[tuple[int, ...]] = (4, 17, 80007, 130429)
     retryable = True
 
 

@@ -59,7 +59,7 @@ class GraphApi:
         params: Mapping[str, str] | None = None,
         json_body: Mapping[str, Any] | None = None,
         multipart: Sequence[MultipartField] | None = None,
-        timeout: float | None = None,
+        request_timeout: float | None = None,
         authenticated: bool = True,
     ) -> JsonObject:
         """Make the call and return the JSON object Meta answered with.
@@ -80,13 +80,15 @@ class GraphApi:
             params=params,
             body=body,
             multipart=multipart,
-            timeout=timeout,
+            request_timeout=request_timeout,
         )
         return self._json(method, path, response)
 
-    async def fetch(self, url: str, *, token: str | None = None, timeout: float | None = None) -> HttpResponse:
+    async def fetch(self, url: str, *, token: str | None = None, request_timeout: float | None = None) -> HttpResponse:
         """GET an absolute URL with the bearer token (media downloads); raises typed errors for non-2xx."""
-        response = await self.transport.request("GET", url, headers=self._headers(token), timeout=timeout)
+        response = await self.transport.request(
+            "GET", url, headers=self._headers(token), request_timeout=request_timeout
+        )
         if not response.ok:
             raise self._error("GET", "<media url>", response)
         return response

@@ -79,9 +79,7 @@ class MediaApi:
             raise InvalidResponse("media upload answered without an id")
         return str(media_id)
 
-    async def get(
-        self, media_id: str, *, phone_number_id: str | None = None, token: str | None = None
-    ) -> MediaInfo:
+    async def get(self, media_id: str, *, phone_number_id: str | None = None, token: str | None = None) -> MediaInfo:
         """Metadata and a short-lived download URL; ``phone_number_id`` makes Meta check the media is its."""
         params = {"phone_number_id": phone_number_id} if phone_number_id else None
         return MediaInfo.from_dict(await self._graph.call("GET", media_id, token=token, params=params))
@@ -95,9 +93,7 @@ class MediaApi:
             raise InvalidInput(f"media: {len(response.body)} bytes exceeds the {max_bytes}-byte limit")
         return DownloadedMedia(content=response.body, mime_type=response.headers.get("content-type"))
 
-    async def delete(
-        self, media_id: str, *, phone_number_id: str | None = None, token: str | None = None
-    ) -> bool:
+    async def delete(self, media_id: str, *, phone_number_id: str | None = None, token: str | None = None) -> bool:
         params = {"phone_number_id": phone_number_id} if phone_number_id else None
         data = await self._graph.call("DELETE", media_id, token=token, params=params)
         return bool(data.get("success"))

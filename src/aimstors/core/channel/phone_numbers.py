@@ -67,9 +67,7 @@ class PhoneNumbersApi:
         self, phone_number_id: str, *, fields: Sequence[str] = DEFAULT_FIELDS, token: str | None = None
     ) -> PhoneNumberInfo:
         """Quality rating, throughput level and messaging-limit tier of ``phone_number_id``."""
-        data = await self._graph.call(
-            "GET", phone_number_id, token=token, params={"fields": ",".join(fields)}
-        )
+        data = await self._graph.call("GET", phone_number_id, token=token, params={"fields": ",".join(fields)})
         return PhoneNumberInfo.from_dict(data)
 
     async def register(

@@ -40,9 +40,7 @@ class TemplateInfo:
             language=data.get("language"),
             status=data.get("status"),
             category=data.get("category"),
-            components=tuple(c for c in components if isinstance(c, Mapping))
-            if isinstance(components, list)
-            else (),
+            components=tuple(c for c in components if isinstance(c, Mapping)) if isinstance(components, list) else (),
             raw=data,
         )
 

@@ -66,7 +66,7 @@ class Transport(Protocol):
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
         multipart: Sequence[MultipartField] | None = None,
-        timeout: float | None = None,
+        request_timeout: float | None = None,
     ) -> HttpResponse: ...
 
     async def close(self) -> None: ...
@@ -112,16 +112,16 @@ class AiohttpTransport:
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
         multipart: Sequence[MultipartField] | None = None,
-        timeout: float | None = None,
+        request_timeout: float | None = None,
     ) -> HttpResponse:
         session = self._get_session()
         data: bytes | aiohttp.FormData | None = body
         if multipart is not None:
             data = _form_data(multipart)
         options: dict[str, Any] = {}
-        if timeout is not None:
+        if request_timeout is not None:
             options["timeout"] = aiohttp.ClientTimeout(
-                total=timeout, sock_connect=min(timeout, self.connect_timeout)
+                total=request_timeout, sock_connect=min(request_timeout, self.connect_timeout)
             )
         try:
             async with session.request(

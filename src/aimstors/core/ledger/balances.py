@@ -32,7 +32,9 @@ def balance_expression(tenant_id: IdLike, account_id: IdLike, *, upto: int | Non
     latest = select(ck.c.entry_id).where(ck.c.tenant_id == tenant_id, ck.c.account_id == account_id)
     if upto is not None:
         latest = latest.where(ck.c.entry_id <= upto)
-    latest = latest.order_by(ck.c.entry_id.desc()).limit(1)
+    # Correlate explicitly: auto-correlation reaches only the immediately enclosing SELECT, and the checkpoint's
+    # entry id is used two levels down, inside the sum over entries.
+    latest = latest.order_by(ck.c.entry_id.desc()).limit(1).correlate_except(ck)
     checkpoint_entry = latest.scalar_subquery()
     checkpoint_balance = latest.with_only_columns(ck.c.balance).scalar_subquery()
     e = t.entries
@@ -43,6 +45,7 @@ def balance_expression(tenant_id: IdLike, account_id: IdLike, *, upto: int | Non
     )
     if upto is not None:
         tail = tail.where(e.c.id <= upto)
+    tail = tail.correlate_except(e)
     return func.coalesce(checkpoint_balance, 0) + tail.scalar_subquery()
 
 

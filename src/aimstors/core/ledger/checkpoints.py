@@ -117,6 +117,7 @@ async def checkpoint_all(db: Database, *, min_entries: int = CHECKPOINT_EVERY) -
     latest = (
         select(func.max(ck.c.entry_id))
         .where(ck.c.tenant_id == a.c.tenant_id, ck.c.account_id == a.c.id)
+        .correlate_except(ck)  # used two levels down: auto-correlation would not reach ledger_accounts
         .scalar_subquery()
     )
     pending = (

@@ -34,6 +34,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    func,
     literal,
     select,
     text,
@@ -42,6 +43,8 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.dml import Update
 
 from aimstors.core.db.models.jobs import Job
 from aimstors.core.queue.records import ClaimedJob, Failure
@@ -50,11 +53,13 @@ __all__ = [
     "CHANNEL",
     "JOBS",
     "claim",
+    "claim_statement",
     "complete",
     "fail",
     "insert_jobs",
     "notify",
     "reclaim_expired",
+    "reclaim_statement",
     "release",
     "renew",
 ]
@@ -80,11 +85,20 @@ def _ids_match(conn: AsyncConnection, ids: Sequence[int]) -> ColumnElement[bool]
     return _c.id == any_(bindparam("ids", list(ids), type_=ARRAY(BigInteger)))
 
 
-def _queues_match(conn: AsyncConnection, queues: Sequence[str]) -> ColumnElement[bool]:
+def _picked(dialect: str, ids: Select[tuple[int]]) -> ColumnElement[bool]:
+    """``id`` among the rows ``ids`` selects. On Postgres ``id = ANY(ARRAY(subquery))``: the subquery runs once
+    as an init plan and the update fetches its rows by primary key, where ``IN (subquery)`` may be planned as a
+    hash join over a sequential scan of the whole table."""
+    if dialect == "sqlite":
+        return _c.id.in_(ids.scalar_subquery())
+    return _c.id == any_(func.array(ids.scalar_subquery(), type_=ARRAY(BigInteger)))
+
+
+def _queues_match(on_sqlite: bool, queues: Sequence[str]) -> ColumnElement[bool]:
     # One queue is the common case and lets the index deliver rows already in claim order.
     if len(queues) == 1:
         return _c.queue == queues[0]
-    if _is_sqlite(conn):
+    if on_sqlite:
         return _c.queue.in_(list(queues))
     return _c.queue == any_(bindparam("queues", list(queues), type_=ARRAY(String)))
 
@@ -116,17 +130,23 @@ async def notify(conn: AsyncConnection, queues: Iterable[str]) -> None:
 async def reclaim_expired(conn: AsyncConnection, *, now: dt.datetime, limit: int = 1000) -> int:
     """Return running jobs whose lease expired before ``now`` to ``queued`` (keeping their place by
     ``run_at``), or to ``dead`` when that lost attempt was their last. Returns how many were reclaimed."""
+    result = await conn.execute(reclaim_statement(conn.dialect.name, now=now, limit=limit))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reclaim_statement(dialect: str, *, now: dt.datetime, limit: int) -> Update:
+    """The reclaim of :func:`reclaim_expired`, for ``dialect`` (``sqlite`` or ``postgresql``)."""
     expired = select(_c.id).where(_c.status == "running", _c.lease_expires_at < now)
     expired = expired.order_by(_c.lease_expires_at).limit(limit)
-    if not _is_sqlite(conn):
+    if dialect != "sqlite":
         expired = expired.with_for_update(skip_locked=True)
     exhausted = _c.attempts >= _c.max_attempts
-    stmt = (
+    return (
         update(JOBS)
-        .where(_c.id.in_(expired.scalar_subquery()))
+        .where(_picked(dialect, expired))
         .values(
             status=case((exhausted, literal("dead")), else_=literal("queued")),
-            finished_at=case((exhausted, literal(now, _c.finished_at.type)), else_=None),
+            finished_at=case((exhausted, _c.lease_expires_at), else_=None),
             last_error=literal("lease expired before the job finished (worker ")
             + _c.lease_owner
             + literal(", attempt ")
@@ -136,8 +156,6 @@ async def reclaim_expired(conn: AsyncConnection, *, now: dt.datetime, limit: int
             lease_expires_at=None,
         )
     )
-    result = await conn.execute(stmt)
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def claim(
@@ -151,27 +169,34 @@ async def claim(
 ) -> list[ClaimedJob]:
     """Take up to ``limit`` due jobs of ``queues``, highest priority then oldest ``run_at`` first, leased to
     ``owner`` until ``lease_until``; each claim counts as an attempt. Returned in claim order."""
-    if not queues:
-        raise ValueError("claim needs at least one queue")
-    due = (
-        select(_c.id)
-        .where(_c.status == "queued", _queues_match(conn, queues), _c.run_at <= now)
-        .order_by(_c.priority.desc(), _c.run_at)
-        .limit(limit)
-    )
-    if not _is_sqlite(conn):
-        due = due.with_for_update(skip_locked=True)
-    stmt = (
-        update(JOBS)
-        .where(_c.id.in_(due.scalar_subquery()))
-        .values(status="running", lease_owner=owner, lease_expires_at=lease_until, attempts=_c.attempts + 1)
-        .returning(*_CLAIM_COLUMNS)
-    )
+    stmt = claim_statement(conn.dialect.name, queues=queues, owner=owner, now=now, lease_until=lease_until, limit=limit)
     rows = (await conn.execute(stmt)).all()
     jobs = [ClaimedJob(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], owner) for r in rows]
     # RETURNING order is unspecified on both dialects; hand jobs out in the order the claim chose them.
     jobs.sort(key=lambda j: (-j.priority, j.run_at, j.id))
     return jobs
+
+
+def claim_statement(
+    dialect: str, *, queues: Sequence[str], owner: str, now: dt.datetime, lease_until: dt.datetime, limit: int
+) -> Update:
+    """The claim of :func:`claim`, for ``dialect``; ``EXPLAIN`` it to see that it reads ``ix_jobs_claim``."""
+    if not queues:
+        raise ValueError("claim needs at least one queue")
+    due = (
+        select(_c.id)
+        .where(_c.status == "queued", _queues_match(dialect == "sqlite", queues), _c.run_at <= now)
+        .order_by(_c.priority.desc(), _c.run_at)
+        .limit(limit)
+    )
+    if dialect != "sqlite":
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(JOBS)
+        .where(_picked(dialect, due))
+        .values(status="running", lease_owner=owner, lease_expires_at=lease_until, attempts=_c.attempts + 1)
+        .returning(*_CLAIM_COLUMNS)
+    )
 
 
 def _owned(conn: AsyncConnection, owner: str, ids: Sequence[int]) -> ColumnElement[bool]:
@@ -214,8 +239,7 @@ async def fail(conn: AsyncConnection, failures: Sequence[Failure], *, now: dt.da
         )
     )
     params = [
-        {"b_id": f.job_id, "b_owner": f.lease_owner, "b_error": f.error, "b_retry_at": f.retry_at}
-        for f in failures
+        {"b_id": f.job_id, "b_owner": f.lease_owner, "b_error": f.error, "b_retry_at": f.retry_at} for f in failures
     ]
     await conn.execute(stmt, params)
 
@@ -233,9 +257,7 @@ async def release(conn: AsyncConnection, *, owner: str, ids: Sequence[int]) -> i
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def renew(
-    conn: AsyncConnection, *, owner: str, ids: Sequence[int], lease_until: dt.datetime
-) -> set[int]:
+async def renew(conn: AsyncConnection, *, owner: str, ids: Sequence[int], lease_until: dt.datetime) -> set[int]:
     """Extend ``owner``'s lease on ``ids``; returns the ids it still holds (the rest were reclaimed)."""
     if not ids:
         return set()

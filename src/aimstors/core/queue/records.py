@@ -46,13 +46,9 @@ class JobSpec:
     def validate(self) -> None:
         """InvalidInput naming the first field that is wrong."""
         if not isinstance(self.kind, str) or not self.kind.strip() or len(self.kind) > 128:
-            raise InvalidInput(
-                f"job kind must be a non-empty string of at most 128 characters, not {self.kind!r}"
-            )
+            raise InvalidInput(f"job kind must be a non-empty string of at most 128 characters, not {self.kind!r}")
         if not isinstance(self.queue, str) or not _QUEUE_NAME.fullmatch(self.queue):
-            raise InvalidInput(
-                f"queue name {self.queue!r} is invalid: use 1-64 letters, digits, '_', '.', ':' or '-'"
-            )
+            raise InvalidInput(f"queue name {self.queue!r} is invalid: use 1-64 letters, digits, '_', '.', ':' or '-'")
         if not isinstance(self.payload, dict):
             raise InvalidInput(f"job payload must be a JSON object (dict), not {type(self.payload).__name__}")
         if self.run_at is not None and self.run_at.tzinfo is None:

@@ -58,9 +58,7 @@ async def enqueue(
     return ids[0] if ids else None
 
 
-async def enqueue_many(
-    db: Database, specs: Iterable[JobSpec], *, conn: AsyncConnection | None = None
-) -> list[int]:
+async def enqueue_many(db: Database, specs: Iterable[JobSpec], *, conn: AsyncConnection | None = None) -> list[int]:
     """Enqueue many jobs in one statement (batched); returns the ids created. Specs whose ``dedupe_key``
     already exists are skipped. All or nothing: one invalid spec raises InvalidInput and enqueues none."""
     now = utcnow()
@@ -146,9 +144,7 @@ async def get_job(db: Database, job_id: int) -> JobInfo:
 async def _get(conn: AsyncConnection, job_id: int) -> JobInfo:
     row = (await conn.execute(select(*_INFO_COLUMNS).where(_c.id == job_id))).first()
     if row is None:
-        raise NotFound(
-            f"job {job_id} does not exist", hint="it may have been purged; see `aimstors jobs list`"
-        )
+        raise NotFound(f"job {job_id} does not exist", hint="it may have been purged; see `aimstors jobs list`")
     return JobInfo(**row._mapping)
 
 
@@ -222,6 +218,4 @@ async def stats(db: Database) -> list[QueueStats]:
         if isinstance(oldest, dt.datetime):  # min() keeps the column's type, so this is aware UTC
             entry["oldest_due_seconds"] = max(0.0, round((now - oldest).total_seconds(), 3))
     known = {"queue", "due", "oldest_due_seconds", *STATUSES}
-    return [
-        QueueStats(**{k: v for k, v in entry.items() if k in known}) for _, entry in sorted(table.items())
-    ]
+    return [QueueStats(**{k: v for k, v in entry.items() if k in known}) for _, entry in sorted(table.items())]

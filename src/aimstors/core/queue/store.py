@@ -40,9 +40,7 @@ class JobStore:
         async with self.db.connect(Scope.system(), write=True) as conn:
             if reclaim:
                 await claims.reclaim_expired(conn, now=now)
-            return await claims.claim(
-                conn, queues=queues, owner=owner, now=now, lease_until=lease_until, limit=limit
-            )
+            return await claims.claim(conn, queues=queues, owner=owner, now=now, lease_until=lease_until, limit=limit)
 
     async def settle(
         self,

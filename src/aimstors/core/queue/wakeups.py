@@ -73,9 +73,7 @@ class PgListener:
         while True:
             conn: Any = None
             try:
-                conn = await asyncpg.connect(
-                    self._dsn, timeout=10, server_settings={"application_name": "aimstors"}
-                )
+                conn = await asyncpg.connect(self._dsn, timeout=10, server_settings={"application_name": "aimstors"})
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._callback)

@@ -119,6 +119,7 @@ class Worker:
         self._reclaim_interval = min(lease_seconds / 2, 5.0)
         self._claim_seq = 0
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._listener: PgListener | None = None
         self._stopping = False
         self._signals: list[signal.Signals] = []
         self._reset_state()
@@ -141,6 +142,11 @@ class Worker:
     @property
     def is_running(self) -> bool:
         return self._loop is not None
+
+    @property
+    def listening(self) -> bool:
+        """True while a Postgres ``LISTEN`` connection is up (wake-ups without waiting for the next poll)."""
+        return self._listener is not None and self._listener.connected.is_set()
 
     def stop(self) -> None:
         """Stop claiming and shut down gracefully; call again to skip the rest of the grace period.
@@ -190,12 +196,9 @@ class Worker:
             asyncio.create_task(self._renew_loop(), name="queue-renew"),
         ]
         if self.listen and not self.db.is_sqlite:
-            background.append(
-                asyncio.create_task(PgListener(self.db.url, self.wake).run(), name="queue-listen")
-            )
-        runners = [
-            asyncio.create_task(self._runner(), name=f"queue-runner-{i}") for i in range(self.concurrency)
-        ]
+            self._listener = PgListener(self.db.url, self.wake)
+            background.append(asyncio.create_task(self._listener.run(), name="queue-listen"))
+        runners = [asyncio.create_task(self._runner(), name=f"queue-runner-{i}") for i in range(self.concurrency)]
         log.info(
             "worker %s started: queues %s, concurrency %d, batch %d",
             self.worker_id, ",".join(self.queues), self.concurrency, self.batch_size,
@@ -211,6 +214,7 @@ class Worker:
                 loop.remove_signal_handler(sig)
             self._signals.clear()
             self._loop = None
+            self._listener = None
             self._stopping = False
             log.info(
                 "worker %s stopped: %d succeeded, %d failed, %d released, %d lost",
@@ -285,13 +289,9 @@ class Worker:
         handler = self.registry.get(job.kind)
         if handler is None:
             known = ", ".join(self.registry.kinds()) or "none"
-            self._record_failure(
-                job, f"no handler registered for job kind {job.kind!r} (known kinds: {known})"
-            )
+            self._record_failure(job, f"no handler registered for job kind {job.kind!r} (known kinds: {known})")
             return
-        context = JobContext(
-            job.id, job.kind, job.queue, job.payload, job.attempts, job.max_attempts, job.tenant_id
-        )
+        context = JobContext(job.id, job.kind, job.queue, job.payload, job.attempts, job.max_attempts, job.tenant_id)
         try:
             await handler(context)
         except asyncio.CancelledError:
@@ -347,9 +347,7 @@ class Worker:
             try:
                 await self.store.settle(done, failures)
             except DatabaseUnavailable as exc:
-                log.warning(
-                    "worker %s: recording job outcomes failed (%s); retrying", self.worker_id, exc.message
-                )
+                log.warning("worker %s: recording job outcomes failed (%s); retrying", self.worker_id, exc.message)
                 for owner, ids in done.items():
                     self._done[owner].extend(ids)
                 self._failures.extend(failures)
@@ -377,15 +375,11 @@ class Worker:
                     self._in_hand.pop(job_id, None)
                 if lost:
                     self.stats.lost += len(lost)
-                    log.warning(
-                        "worker %s: lost the lease of %d job(s) to another worker", self.worker_id, len(lost)
-                    )
+                    log.warning("worker %s: lost the lease of %d job(s) to another worker", self.worker_id, len(lost))
 
     # ----------------------------------------------------------------------------------------------- shutdown
 
-    async def _shutdown(
-        self, runners: list[asyncio.Task[None]], background: list[asyncio.Task[None]]
-    ) -> None:
+    async def _shutdown(self, runners: list[asyncio.Task[None]], background: list[asyncio.Task[None]]) -> None:
         waiting: list[ClaimedJob] = []
         while not self._ready.empty():
             job = self._ready.get_nowait()
@@ -414,9 +408,7 @@ class Worker:
                 await self._force.wait()
 
             everyone, force = asyncio.create_task(finished()), asyncio.create_task(forced())
-            await asyncio.wait(
-                {everyone, force}, timeout=self.grace_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait({everyone, force}, timeout=self.grace_seconds, return_when=asyncio.FIRST_COMPLETED)
             force.cancel()
             still_running = [r for r in runners if not r.done()]
             if still_running:

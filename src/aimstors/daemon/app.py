@@ -1,0 +1,62 @@
+"""The daemon's composition root: ``create_app(settings)`` builds the Litestar app the way production runs it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from aimstors import __version__
+from aimstors.core.services import Services, build
+from aimstors.core.settings import Settings
+from aimstors.daemon.auth import current_actor, requires_action
+from aimstors.daemon.errors import EXCEPTION_HANDLERS
+from aimstors.daemon.metrics import Metrics, metrics_middleware
+from aimstors.daemon.routes import auth, health, tenancy
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
+    """The daemon's HTTP app. ``services`` may be passed in (tests share them); otherwise built from settings."""
+    owns_services = services is None
+    app_services = services or build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_services:
+                await app_services.close()
+
+    api_handlers: list[Any] = [
+        auth.logout_everywhere,
+        auth.me,
+        tenancy.TenantController,
+        tenancy.UserController,
+        tenancy.revoke_key,
+    ]
+    from litestar import Router
+
+    api = Router(
+        path="/",
+        route_handlers=api_handlers,
+        guards=[requires_action],
+        dependencies={"actor": Provide(current_actor)},
+    )
+    return Litestar(
+        route_handlers=[health.healthz, health.readyz, health.metrics, auth.login, api],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        middleware=[metrics_middleware],
+        state=State({"services": app_services, "settings": settings, "metrics": Metrics()}),
+        openapi_config=OpenAPIConfig(title="aimstors", version=__version__, path="/schema"),
+        request_max_body_size=4 * 1024 * 1024,
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""HTTP route handlers, one module per noun. Handlers parse input, call one core service, shape the output."""
