@@ -65,7 +65,7 @@ CATALOGUE: dict[int, ErrorInfo] = {
     133016: ErrorInfo("Account register deregister rate limit exceeded", 400,
                       "Registration or deregistration failed because there were too many attempts for this phone "
                       "number in a short period of time."),
-    190: ErrorInfo("Invalid OAuth access token", 401, "Invalid OAuth access token - Cannot parse access token."),
+    190: ErrorInfo("Invalid OAuth access token", 401, ""),  # Meta's 190 carries no error_data
 }
 
 

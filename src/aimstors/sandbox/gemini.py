@@ -15,31 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GeminiError", "GeminiRule", "GeminiRules", "gemini_error"]
+from aimstors.sandbox.google import GoogleError
 
-_STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
-           500: "INTERNAL", 503: "UNAVAILABLE"}
-
-
-class GeminiError(Exception):
-    def __init__(self, code: int, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.reason = reason
-
-
-def gemini_error(error: GeminiError) -> dict[str, Any]:
-    """Google's error envelope: ``{"error": {"code", "message", "status", "details"?}}``."""
-    body: dict[str, Any] = {"code": error.code, "message": error.message, "status": _STATUS.get(error.code, "UNKNOWN")}
-    if error.reason:
-        body["details"] = [{
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-            "reason": error.reason,
-            "domain": "googleapis.com",
-        }]
-    return {"error": body}
-
+__all__ = ["GeminiRule", "GeminiRules"]
 
 @dataclass(frozen=True, slots=True)
 class GeminiRule:
@@ -94,11 +72,11 @@ class GeminiRules:
 
     def generate(self, model: str, body: Any) -> dict[str, Any]:
         if not model.startswith("gemini"):
-            raise GeminiError(404, f"models/{model} is not found for API version v1, or is not supported for "
+            raise GoogleError(404, f"models/{model} is not found for API version v1, or is not supported for "
                               "generateContent. Call ListModels to see the list of available models and their "
                               "supported methods.")
         if not isinstance(body, dict) or not isinstance(body.get("contents"), list) or not body["contents"]:
-            raise GeminiError(400, "* GenerateContentRequest.contents: contents is not specified")
+            raise GoogleError(400, "* GenerateContentRequest.contents: contents is not specified")
         self.calls += 1
         last = body["contents"][-1]
         parts = last.get("parts", []) if isinstance(last, dict) else []

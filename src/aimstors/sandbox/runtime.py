@@ -77,12 +77,10 @@ class Sandbox:
     def authorize(self, token: str | None, waba_id: str) -> None:
         """Raise 190 unless ``token`` is valid for the WABA."""
         if not token or token not in self.state.token_wabas:
-            raise GraphError(190, "Invalid OAuth access token - Cannot parse access token.",
-                             message="Invalid OAuth access token - Cannot parse access token")
+            raise GraphError(190, message="Invalid OAuth access token - Cannot parse access token")
         if waba_id not in self.state.token_wabas[token]:
-            raise GraphError(190, "The access token is not valid for this WhatsApp Business Account.",
-                             message="Error validating access token: the token does not grant access to this "
-                             "object")
+            raise GraphError(190, message="Error validating access token: the token does not grant access to "
+                             "this WhatsApp Business Account")
 
     def check_token(self, token: str | None) -> None:
         if not token or token not in self.state.token_wabas:

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import msgspec
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -243,10 +244,48 @@ def validate_message(body: Any) -> str:
     validators = _message_validators()
     if kind not in validators:
         raise GraphError(100, f"Param type: unsupported message type {kind!r}")
+    key = _cache_key(body)
+    if key is not None and key in _valid_bodies:
+        return kind
     validator = validators[kind]
     if not validator.is_valid(body):  # the fast path; collect errors only for bad bodies
         _raise_first(validator, body)
+    if key is not None:
+        if len(_valid_bodies) >= _CACHE_SIZE:
+            _valid_bodies.pop(next(iter(_valid_bodies)))
+        _valid_bodies[key] = kind
     return kind
+
+
+# Bodies already found valid, with the two per-recipient fields blanked out. Sound because their schemas are
+# exactly {"type": "string"} (``to``) and {"type": "string", "maxLength": 512} (``biz_opaque_callback_data``):
+# a body whose values satisfy those is valid iff the blanked body is; :func:`_cache_enabled` checks that the
+# prepared schemas still say so. A broadcast of one template to many users is then validated once.
+_CACHE_SIZE = 4096
+_valid_bodies: dict[bytes, str] = {}
+_key_encoder = msgspec.json.Encoder()
+_BLANKED = {"to": {"type": "string"}, "biz_opaque_callback_data": {"type": "string", "maxLength": 512}}
+
+
+@cache
+def _cache_enabled() -> bool:
+    return all(
+        validator.schema["properties"].get(name) == schema
+        for validator in _message_validators().values()
+        for name, schema in _BLANKED.items()
+    )
+
+
+def _cache_key(body: dict[str, Any]) -> bytes | None:
+    to = body.get("to")
+    opaque = body.get("biz_opaque_callback_data", "")
+    if not isinstance(to, str) or not isinstance(opaque, str) or len(opaque) > 512 or not _cache_enabled():
+        return None
+    blanked = dict(body)
+    blanked["to"] = ""
+    if "biz_opaque_callback_data" in blanked:
+        blanked["biz_opaque_callback_data"] = ""
+    return _key_encoder.encode(blanked)
 
 
 def validate_operation(operation: str, body: Any) -> None:

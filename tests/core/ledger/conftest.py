@@ -52,7 +52,9 @@ async def make_tree(db: Database) -> Tree:
     """A fresh reseller/workspace tree under the platform root (created on first use)."""
     tag = uuid.uuid4().hex[:8]
     async with db.connect(Scope.system(), write=True) as conn:
-        found = (await conn.execute(select(t.tenants.c.id, t.tenants.c.path).where(t.tenants.c.kind == "platform"))).first()
+        found = (
+            await conn.execute(select(t.tenants.c.id, t.tenants.c.path).where(t.tenants.c.kind == "platform"))
+        ).first()
         root = (found.id, found.path) if found else await _add(conn, None, "platform", f"platform-{tag}")
         reseller = await _add(conn, root, "reseller", f"resell-{tag}")
         ws_a = await _add(conn, reseller, "workspace", f"shop-a-{tag}")

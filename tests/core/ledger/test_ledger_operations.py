@@ -220,9 +220,7 @@ async def test_a_tenant_that_never_moved_credits_has_zero_balances(db: Database,
     assert await ledger.history(db, tree.ws_b) == []
 
 
-async def test_history_shows_each_movement_with_its_counterparty_and_running_balance(
-    db: Database, tree: Tree
-) -> None:
+async def test_history_shows_each_movement_with_its_counterparty_and_running_balance(db: Database, tree: Tree) -> None:
     await ledger.topup(db, tree.reseller, c("20"), key="t", memo="invoice 42", actor_user_id=7)
     await ledger.allocate(db, tree.reseller, tree.ws_a, c("8"), key="a", memo="for March")
     hold = await ledger.reserve(db, tree.ws_a, c("3"), key="r")

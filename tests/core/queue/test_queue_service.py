@@ -68,26 +68,26 @@ async def test_enqueue_many_inserts_a_large_batch(db: Database, jobs_table: Jobs
     assert await jobs_table.statuses() == {"queued": 2500}
 
 
-@pytest.mark.parametrize(
-    "spec, message",
-    [
-        (JobSpec(""), "job kind"),
-        (JobSpec("k", queue="no spaces"), "queue name 'no spaces' is invalid"),
-        (JobSpec("k", payload=[1, 2]), "payload must be a JSON object"),  # type: ignore[arg-type]
-        (JobSpec("k", run_at=dt.datetime(2030, 1, 1)), "run_at must be timezone-aware"),
-        (JobSpec("k", priority=40_000), "priority must be an integer"),
-        (JobSpec("k", max_attempts=0), "max_attempts must be from 1"),
-        (JobSpec("k", dedupe_key="x" * 300), "dedupe_key"),
-        (JobSpec("k", payload={"when": object()}), "not JSON-serialisable"),
-    ],
-)
+INVALID = [
+    (JobSpec(""), "job kind"),
+    (JobSpec("k", queue="no spaces"), "queue name 'no spaces' is invalid"),
+    (JobSpec("k", payload=[1, 2]), "payload must be a JSON object"),  # type: ignore[arg-type]
+    (JobSpec("k", run_at=dt.datetime(2030, 1, 1)), "run_at must be timezone-aware"),
+    (JobSpec("k", priority=40_000), "priority must be an integer"),
+    (JobSpec("k", max_attempts=0), "max_attempts must be from 1"),
+    (JobSpec("k", dedupe_key="x" * 300), "dedupe_key"),
+    (JobSpec("k", payload={"when": object()}), "job payload is not JSON-serialisable"),
+]
+
+
 async def test_invalid_jobs_are_refused_by_name_and_none_of_the_batch_is_enqueued(
-    db: Database, jobs_table: JobsTable, spec: JobSpec, message: str
+    db: Database, jobs_table: JobsTable
 ) -> None:
-    with pytest.raises(InvalidInput, match=message) as caught:
-        await enqueue_many(db, [JobSpec("fine", {}), spec])
-    if "JSON" not in message:
-        assert caught.value.message.startswith("job #2: ")
+    for spec, message in INVALID:
+        with pytest.raises(InvalidInput, match=message) as caught:
+            await enqueue_many(db, [JobSpec("fine", {}), spec])
+        if "JSON-serialisable" not in message:
+            assert caught.value.message.startswith("job #2: ")
     assert await jobs_table.rows() == {}
 
 
@@ -106,7 +106,7 @@ async def test_enqueue_in_the_callers_transaction_rolls_back_with_it(db: Databas
     assert job_id is not None and (await get_job(db, job_id)).status == "queued"
 
 
-async def test_list_jobs_newest_first_with_filters(db: Database) -> None:
+async def test_list_jobs_newest_first_with_filters_and_get_job(db: Database) -> None:
     a = await enqueue(db, "send", {}, queue="mail")
     b = await enqueue(db, "sync", {}, queue="mail")
     c = await enqueue(db, "send", {}, queue="sms")
@@ -119,15 +119,12 @@ async def test_list_jobs_newest_first_with_filters(db: Database) -> None:
         await list_jobs(db, status="failed")
     with pytest.raises(InvalidInput, match="limit"):
         await list_jobs(db, limit=0)
-
-
-async def test_get_job_names_a_missing_job(db: Database) -> None:
     with pytest.raises(NotFound, match="job 4242 does not exist"):
         await get_job(db, 4242)
 
 
 async def _dead_job(db: Database, queue: str = "default") -> int:
-    job_id = await enqueue(db, "doomed", {}, queue=queue, max_attempts=1)
+    job_id = await enqueue(db, "doomed", {}, queue=queue, max_attempts=1, priority=100)  # claimed first
     assert job_id is not None
     store = JobStore(db)
     [job] = await store.claim([queue], owner="w/1", limit=1, lease_seconds=30)
@@ -204,6 +201,7 @@ async def test_purge_frees_dedupe_keys(db: Database) -> None:
 
 
 async def test_stats_count_per_queue_and_status_with_the_oldest_due_age(db: Database) -> None:
+    assert await stats(db) == []
     now = utcnow()
     await enqueue_many(
         db,
@@ -221,7 +219,3 @@ async def test_stats_count_per_queue_and_status_with_the_oldest_due_age(db: Data
     assert (mail.queued, mail.due, mail.running, mail.done, mail.dead) == (3, 2, 0, 0, 0)
     assert 90 <= mail.oldest_due_seconds < 150
     assert (sms.queued, sms.due, sms.dead) == (1, 1, 1)
-
-
-async def test_stats_of_an_empty_queue_table(db: Database) -> None:
-    assert await stats(db) == []

@@ -158,4 +158,5 @@ class ChangeField(ForwardCompatibleEnum):
     GROUP_LIFECYCLE_UPDATE = "group_lifecycle_update"
     GROUP_SETTINGS_UPDATE = "group_settings_update"
     GROUP_PARTICIPANTS_UPDATE = "group_participants_update"
+    GROUP_PARTICIPANT_UPDATE = "group_participant_update"  # the spec's enum spelling; its example is plural
     UNKNOWN = "unknown"

@@ -42,12 +42,10 @@ class GraphApi:
         path = path.lstrip("/")
         return f"{base}/{self.api_version}/{path}" if versioned else f"{base}/{path}"
 
-    def _headers(self, token: str | None, *, required: bool = True) -> dict[str, str]:
+    def _headers(self, token: str | None) -> dict[str, str]:
         token = token or self.access_token
         if not token:
-            if required:
-                raise ConfigError("no WhatsApp access token: pass one to the client or to the call")
-            return {}
+            raise ConfigError("no WhatsApp access token: pass one to the client or to the call")
         return {"Authorization": f"Bearer {token}"}
 
     async def call(
@@ -68,7 +66,8 @@ class GraphApi:
         :class:`InvalidResponse` for a 2xx answer that is not a JSON object, and whatever the transport raises
         when there is no answer (:class:`SendOutcomeUnknown`, :class:`CloudApiUnreachable`).
         """
-        headers = self._headers(token, required=authenticated)
+        # Unauthenticated calls (the Embedded Signup code exchange) carry no bearer token at all.
+        headers = self._headers(token) if authenticated else {}
         body: bytes | None = None
         if json_body is not None:
             body = json.dumps(json_body, separators=(",", ":")).encode("utf-8")

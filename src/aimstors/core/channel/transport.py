@@ -55,7 +55,8 @@ class MultipartField:
 
 class Transport(Protocol):
     """Sends one HTTP request and returns the whole answer, or raises :class:`CloudApiUnreachable` /
-    :class:`SendOutcomeUnknown`. It never raises for an HTTP error status: the caller reads ``status``."""
+    :class:`SendOutcomeUnknown`. It never raises for an HTTP error status: the caller reads ``status``.
+    ``request_timeout`` (seconds) overrides the transport's default deadline for this request."""
 
     async def request(
         self,
@@ -99,7 +100,6 @@ class AiohttpTransport:
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=self.connect_timeout),
                 raise_for_status=False,
-                auto_decompress=True,
             )
         return self._session
 
@@ -142,13 +142,15 @@ class AiohttpTransport:
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             log.debug("cloud api: cannot connect for %s %s: %s", method, _path(url), type(exc).__name__)
             raise CloudApiUnreachable(
-                "cannot connect to the WhatsApp Cloud API; nothing was sent", hint=type(exc).__name__
+                f"cannot connect to the WhatsApp Cloud API ({type(exc).__name__}); nothing was sent",
+                hint="check meta_graph_url and the network; repeating the request is safe",
             ) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             log.debug("cloud api: no answer for %s %s: %s", method, _path(url), type(exc).__name__)
             raise SendOutcomeUnknown(
-                "no answer from the WhatsApp Cloud API; the request may or may not have been accepted",
-                hint=type(exc).__name__,
+                f"no answer from the WhatsApp Cloud API ({type(exc).__name__}); "
+                "the request may or may not have been accepted",
+                hint="do not resend blindly: its status webhook (biz_opaque_callback_data) settles it",
             ) from exc
 
     async def close(self) -> None:

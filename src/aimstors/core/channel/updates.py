@@ -162,6 +162,7 @@ _MESSAGE_FIELDS = frozenset(
         ChangeField.GROUP_LIFECYCLE_UPDATE,
         ChangeField.GROUP_SETTINGS_UPDATE,
         ChangeField.GROUP_PARTICIPANTS_UPDATE,
+        ChangeField.GROUP_PARTICIPANT_UPDATE,
     }
 )
 

@@ -258,7 +258,7 @@ class Worker:
             if len(jobs) == limit:
                 await asyncio.sleep(0)  # let runners start; there is probably more to claim
                 continue
-            if until_idle and not jobs and self._ready.qsize() == 0 and self._running == 0:
+            if until_idle and not jobs and not self._in_hand:
                 return
             await self._sleep(self.poll_interval)
 
@@ -283,7 +283,7 @@ class Worker:
                 self._running -= 1
                 self._room.set()
                 if self._running == 0 and self._ready.qsize() == 0:
-                    self._wake.set()  # all work in hand is done: look for more now
+                    self._flush_now.set()  # a burst is over: record it now, then look for more
 
     async def _execute(self, job: ClaimedJob) -> None:
         handler = self.registry.get(job.kind)
@@ -358,6 +358,8 @@ class Worker:
                     self._in_hand.pop(job_id, None)
             for failure in failures:
                 self._in_hand.pop(failure.job_id, None)
+            if not self._in_hand:
+                self._wake.set()  # everything in hand is settled: claim again now (retries may be due)
             return True
 
     async def _renew_loop(self) -> None:

@@ -1,0 +1,376 @@
+"""How fast the sandbox answers sends, with batched status webhooks on.
+
+Three processes on this machine: the sandbox (uvicorn, as ``aimstors sandbox serve`` runs it), a webhook
+receiver that checks every signature and counts statuses, and this load generator. Two measurements:
+
+1. pipelined: an aiohttp client with ~100 requests in flight over keep-alive connections sends template
+   messages (distinct recipients, five numbers at 1,000 mps each); the receiver must get every status
+   (sent, delivered, read) of every accepted message;
+2. sequential: one request at a time over one keep-alive connection (httpx, the way common Python client
+   libraries send), for comparison.
+
+The sandbox's own histogram is read back to show that no number went above its throughput in any sliding
+one-second window. ``--json`` prints the figures as JSON; ``--results`` appends a dated section to
+bench/RESULTS.md. Target: >= 3,000 accepted sends/s with every status delivered.
+
+    .venv/bin/python bench/sandbox.py [--sends 30000] [--inflight 100] [--sequential 1000] [--json] [--results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import platform
+import socket
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+from aiohttp import web
+from rich.console import Console
+from rich.table import Table
+
+from aimstors.core.security import webhook_signature
+from aimstors.sandbox import (
+    AccountConfig,
+    CallbackConfig,
+    PhoneNumberConfig,
+    SandboxConfig,
+    TemplateSeed,
+    serve,
+)
+
+SECRET = "bench-app-secret"
+TOKEN = "bench-token"
+WABA = "100000000000001"
+NUMBERS = [f"20000000000000{i}" for i in range(5)]
+TARGET_SENDS_PER_S = 3000
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _receiver_main(port: int, ready: Any) -> None:
+    """Counts statuses per kind; verifies every signature on the raw bytes."""
+    counts: dict[str, int] = {"posts": 0, "bad_signatures": 0}
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            webhook_signature.verify(body, request.headers.get(webhook_signature.SIGNATURE_HEADER), SECRET)
+        except Exception:
+            counts["bad_signatures"] += 1
+            return web.Response(status=403)
+        counts["posts"] += 1
+        for entry in json.loads(body)["entry"]:
+            for change in entry["changes"]:
+                for status in change["value"].get("statuses", []):
+                    counts[status["status"]] = counts.get(status["status"], 0) + 1
+        return web.Response(text="ok")
+
+    async def count(_: web.Request) -> web.Response:
+        return web.json_response(counts)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    app.router.add_get("/count", count)
+    ready.set()
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def _sandbox_config(port: int, receiver_port: int) -> SandboxConfig:
+    numbers = tuple(
+        PhoneNumberConfig(phone_number_id=n, display_phone_number=f"+1 555-010-{i:04d}", throughput_mps=1000)
+        for i, n in enumerate(NUMBERS)
+    )
+    return SandboxConfig(
+        port=port,
+        app_secret=SECRET,
+        webhook_url=f"http://127.0.0.1:{receiver_port}/hook",
+        accounts=(AccountConfig(waba_id=WABA, tokens=(TOKEN,), phone_numbers=numbers),),
+        templates=(
+            *SandboxConfig().templates,
+            TemplateSeed(name="order_ready", components=({"type": "BODY", "text": "Hi {{1}}, your order is ready."},)),
+        ),
+        callbacks=CallbackConfig(
+            batch_size=250, flush_interval=0.05, concurrency=4, delivered_after=0.2, read_after=0.5
+        ),
+    )
+
+
+def _sandbox_main(config: SandboxConfig) -> None:
+    serve(config)
+
+
+async def _wait_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not come up")
+            await asyncio.sleep(0.1)
+
+
+def _body(i: int, personalized: bool = False) -> bytes:
+    template: dict[str, Any] = {"name": "hello_world", "language": {"code": "en_US"}}
+    if personalized:  # a parameter per recipient: every body differs, nothing is validated twice
+        template = {
+            "name": "order_ready",
+            "language": {"code": "en_US"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": f"Customer {i}"}]}],
+        }
+    return json.dumps(
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": f"+1 555 {3000000 + i:07d}",
+            "type": "template",
+            "template": template,
+            "biz_opaque_callback_data": f"attempt-{i}",
+        }
+    ).encode()
+
+
+async def _pipelined(
+    base: str, sends: int, inflight: int, personalized: bool = False, first: int = 0
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=inflight, force_close=False)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue = iter(range(first, first + sends))
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        for i in queue:
+            url = f"{base}/v23.0/{NUMBERS[i % len(NUMBERS)]}/messages"
+            started = time.perf_counter()
+            async with session.post(url, data=_body(i, personalized), headers=headers) as response:
+                await response.read()
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+            latencies.append(time.perf_counter() - started)
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(inflight)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": sends,
+        "accepted": statuses.get(200, 0),
+        "http_statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds": round(elapsed, 3),
+        "sends_per_s": round(statuses.get(200, 0) / elapsed),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+    }
+
+
+def _sequential(base: str, sends: int, offset: int) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    ok = 0
+    with httpx.Client(base_url=base, headers=headers) as client:
+        started = time.perf_counter()
+        for i in range(offset, offset + sends):
+            response = client.post(f"/v23.0/{NUMBERS[i % len(NUMBERS)]}/messages", content=_body(i))
+            ok += response.status_code == 200
+        elapsed = time.perf_counter() - started
+    return {"requests": sends, "accepted": ok, "seconds": round(elapsed, 3), "sends_per_s": round(ok / elapsed)}
+
+
+async def _callbacks(receiver: str, expected: int, timeout: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        while True:
+            async with session.get(f"{receiver}/count") as response:
+                counts: dict[str, int] = await response.json()
+            got = sum(counts.get(s, 0) for s in ("sent", "delivered", "read"))
+            if got >= expected or time.perf_counter() - started > timeout:
+                return {
+                    "expected_statuses": expected,
+                    "received_statuses": got,
+                    **counts,
+                    "wait_after_last_send_s": round(time.perf_counter() - started, 3),
+                }
+            await asyncio.sleep(0.1)
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(
+            next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1]
+        )
+        ram = f"{mem_kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        ram = "unknown"
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version()}
+
+
+async def _received(receiver: str) -> int:
+    async with aiohttp.ClientSession() as session, session.get(f"{receiver}/count") as response:
+        counts = await response.json()
+    return sum(counts.get(s, 0) for s in ("sent", "delivered", "read"))
+
+
+async def _measure(base: str, receiver: str, args: argparse.Namespace, personalized: bool,
+                   first: int) -> dict[str, Any]:
+    before = await _received(receiver)
+    pipelined = await _pipelined(base, args.sends, args.inflight, personalized, first)
+    callbacks = await _callbacks(receiver, before + 3 * pipelined["accepted"], timeout=60)
+    callbacks["received_statuses"] -= before
+    callbacks["expected_statuses"] -= before
+    return {"pipelined": pipelined, "callbacks": callbacks}
+
+
+async def _run(args: argparse.Namespace) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    receiver_port, sandbox_port = _free_port(), _free_port()
+    ready = ctx.Event()
+    receiver = ctx.Process(target=_receiver_main, args=(receiver_port, ready), daemon=True)
+    receiver.start()
+    ready.wait(10)
+    sandbox = ctx.Process(target=_sandbox_main, args=(_sandbox_config(sandbox_port, receiver_port),), daemon=True)
+    sandbox.start()
+    base = f"http://127.0.0.1:{sandbox_port}"
+    receiver_url = f"http://127.0.0.1:{receiver_port}"
+    try:
+        await _wait_http(f"{base}/_sandbox")
+        await _wait_http(f"{receiver_url}/count")
+        await _pipelined(base, 500, 20)  # warm up (connections, compiled validators); not counted
+        await asyncio.sleep(1.0)  # let the warm-up's callbacks finish
+        async with aiohttp.ClientSession() as session:
+            await session.post(f"{base}/_sandbox/reset")
+        broadcast = await _measure(base, receiver_url, args, False, 0)
+        personalized = await _measure(base, receiver_url, args, True, args.sends)
+        sequential = await asyncio.to_thread(_sequential, base, args.sequential, 2 * args.sends)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/_sandbox/histogram") as response:
+                histogram = await response.json()
+            async with session.get(f"{base}/_sandbox/webhooks") as response:
+                webhooks = await response.json()
+    finally:
+        sandbox.terminate()
+        receiver.terminate()
+        sandbox.join(5)
+        receiver.join(5)
+    runs = {"broadcast": broadcast, "personalized": personalized}
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(),
+        "inflight": args.inflight,
+        **runs,
+        "webhook_posts": webhooks["posted_batches"],
+        "sequential": sequential,
+        "max_sliding_1s_per_number": {k: v["max_sliding_1s"] for k, v in histogram.items()},
+        "throughput_limit_per_number": 1000,
+        "target_sends_per_s": TARGET_SENDS_PER_S,
+        "target_met": all(
+            r["pipelined"]["sends_per_s"] >= TARGET_SENDS_PER_S
+            and r["callbacks"]["received_statuses"] == 3 * r["pipelined"]["accepted"]
+            for r in runs.values()
+        ),
+    }
+
+
+_LABELS = {
+    "broadcast": "one template to many (same body but for `to`)",
+    "personalized": "a parameter per recipient (every body differs)",
+}
+
+
+def _table(result: dict[str, Any]) -> Table:
+    s = result["sequential"]
+    table = Table(title=f"sandbox send throughput ({result['date']}, {result['machine']['nproc']} cores)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    for name, label in _LABELS.items():
+        p, c = result[name]["pipelined"], result[name]["callbacks"]
+        table.add_row(f"{name} sends/s: {label}, {p['requests']} requests, {result['inflight']} in flight",
+                      str(p["sends_per_s"]), f">= {TARGET_SENDS_PER_S}")
+        table.add_row("  latency p50 / p99 (ms)", f"{p['p50_ms']} / {p['p99_ms']}", "")
+        table.add_row("  status webhooks received / expected", f"{c['received_statuses']} / "
+                      f"{c['expected_statuses']}", "all")
+        table.add_row("  last status arrived after the last send (s)", str(c["wait_after_last_send_s"]), "")
+    table.add_row("webhook POSTs (batched) / bad signatures",
+                  f"{result['webhook_posts']} / {result['personalized']['callbacks']['bad_signatures']}", "0 bad")
+    table.add_row(f"sequential sends/s ({s['requests']} requests, one at a time)", str(s["sends_per_s"]), "")
+    worst = max(result["max_sliding_1s_per_number"].values(), default=0)
+    table.add_row("max accepted in any 1 s window, per number", str(worst), "<= 1000")
+    table.add_row("target met", "yes" if result["target_met"] else "NO", "")
+    return table
+
+
+def _append_results(result: dict[str, Any]) -> None:
+    m, s = result["machine"], result["sequential"]
+    worst = max(result["max_sliding_1s_per_number"].values(), default=0)
+    rows = []
+    for name, label in _LABELS.items():
+        p, c = result[name]["pipelined"], result[name]["callbacks"]
+        rows.append(f"| {name} sends/s — {label}; aiohttp, {p['requests']} template sends, {result['inflight']} "
+                    f"in flight | {p['sends_per_s']} | >= {TARGET_SENDS_PER_S} |")
+        rows.append(f"| {name}: latency p50 / p99 | {p['p50_ms']} ms / {p['p99_ms']} ms | |")
+        rows.append(f"| {name}: status webhooks received / expected (signed, every signature verified) | "
+                    f"{c['received_statuses']} / {c['expected_statuses']} | all |")
+    table = "\n".join(rows)
+    section = f"""
+## sandbox — {result['date']}
+
+Machine: {m['nproc']} cores, {m['cpu']}, {m['ram']} RAM, Python {m['python']}. The sandbox (one uvicorn process),
+the webhook receiver and the load generator share the machine (`bench/sandbox.py`).
+
+| measure | value | target |
+|---|---|---|
+{table}
+| webhook POSTs (batched) / bad signatures | {result['webhook_posts']} / {result['personalized']['callbacks']['bad_signatures']} | 0 bad |
+| sequential sends/s (httpx, one request at a time, keep-alive) | {s['sends_per_s']} | (comparison) |
+| max accepted in any sliding 1 s window, per number | {worst} | <= 1000 |
+| target met | {'yes' if result['target_met'] else 'NO'} | |
+"""
+    if not RESULTS.exists():
+        RESULTS.write_text("# Benchmark results\n\nEach section: what was measured, on which machine, when.\n")
+    with RESULTS.open("a", encoding="utf-8") as handle:
+        handle.write(section)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sends", type=int, default=30000)
+    parser.add_argument("--inflight", type=int, default=100)
+    parser.add_argument("--sequential", type=int, default=1000)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--results", action="store_true", help="append a section to bench/RESULTS.md")
+    args = parser.parse_args()
+    result = asyncio.run(_run(args))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        Console().print(_table(result))
+    if args.results:
+        _append_results(result)
+
+
+if __name__ == "__main__":
+    main()

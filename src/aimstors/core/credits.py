@@ -1,0 +1,161 @@
+"""Credits as operators and admins see them: the ledger behind permission checks, by tenant slug.
+
+Amounts cross this boundary as decimal strings of credits ("12.5") and leave it both formatted and in
+micro-credits. Every call takes an idempotency key; interfaces that have none to offer generate one per request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from aimstors.core import ledger
+from aimstors.core.db import Database, Scope
+from aimstors.core.db.models import Tenant
+from aimstors.core.errors import InvalidInput, NotFound
+from aimstors.core.security import Action, Actor, authorize
+
+__all__ = ["BalanceView", "MovementView", "allocate", "balance", "history", "topup"]
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceView:
+    tenant: str
+    available: str
+    reserved: str
+    ai_available: str
+    ai_reserved: str
+    available_micro: int
+    reserved_micro: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovementView:
+    tenant: str
+    kind: str
+    amount: str
+    amount_micro: int
+    transaction_id: int
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    entry_id: int
+    kind: str
+    amount: str
+    balance_after: str
+    memo: str
+    counterparty: str | None
+    transaction_id: int
+
+
+async def _tenant(db: Database, actor: Actor, slug: str) -> Tenant:
+    async with db.session(Scope.system()) as session:
+        tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None or not tenant.path.startswith(actor.tenant_path):
+        raise NotFound(f"no tenant {slug!r}")
+    return tenant
+
+
+def _amount(text: str) -> int:
+    try:
+        micro = ledger.credits_to_micro(text)
+    except InvalidInput:
+        raise
+    except (ValueError, ArithmeticError):
+        raise InvalidInput(f"amount {text!r} is not a number of credits") from None
+    if micro <= 0:
+        raise InvalidInput(f"amount must be positive, got {text}")
+    return micro
+
+
+def _key(key: str | None) -> str:
+    return key or f"cli:{uuid.uuid4()}"
+
+
+async def topup(
+    db: Database, actor: Actor, slug: str, amount: str, *, key: str | None = None, memo: str = ""
+) -> MovementView:
+    """Issue new credits to a tenant (platform admins only)."""
+    micro = _amount(amount)
+    tenant = await _tenant(db, actor, slug)
+    authorize(actor, Action.CREDITS_TOPUP, tenant.path)
+    receipt = await ledger.topup(db, tenant.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id)
+    return MovementView(
+        slug,
+        receipt.kind,
+        ledger.micro_to_credits(receipt.amount),
+        receipt.amount,
+        receipt.transaction_id,
+        receipt.replayed,
+    )
+
+
+async def allocate(
+    db: Database, actor: Actor, from_slug: str, to_slug: str, amount: str, *, key: str | None = None, memo: str = ""
+) -> MovementView:
+    """Move credits from a tenant to one below it (a reseller to its workspaces)."""
+    micro = _amount(amount)
+    source = await _tenant(db, actor, from_slug)
+    target = await _tenant(db, actor, to_slug)
+    authorize(actor, Action.CREDITS_ALLOCATE, source.path)
+    receipt = await ledger.allocate(
+        db, source.id, target.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id
+    )
+    return MovementView(
+        to_slug,
+        receipt.kind,
+        ledger.micro_to_credits(receipt.amount),
+        receipt.amount,
+        receipt.transaction_id,
+        receipt.replayed,
+    )
+
+
+async def balance(db: Database, actor: Actor, slug: str) -> BalanceView:
+    tenant = await _tenant(db, actor, slug)
+    authorize(actor, Action.CREDITS_READ, tenant.path)
+    values = await ledger.balances(db, tenant.id)
+    fmt = ledger.micro_to_credits
+    return BalanceView(
+        tenant=slug,
+        available=fmt(values["credits"]),
+        reserved=fmt(values["credits:reserved"]),
+        ai_available=fmt(values["ai_credits"]),
+        ai_reserved=fmt(values["ai_credits:reserved"]),
+        available_micro=values["credits"],
+        reserved_micro=values["credits:reserved"],
+    )
+
+
+async def history(
+    db: Database, actor: Actor, slug: str, *, limit: int = 50, before_id: int | None = None
+) -> list[HistoryView]:
+    tenant = await _tenant(db, actor, slug)
+    authorize(actor, Action.CREDITS_READ, tenant.path)
+    entries = await ledger.history(db, tenant.id, limit=limit, before_id=before_id)
+    slugs: dict[int, str] = {}
+    ids = {e.counterparty_tenant_id for e in entries if e.counterparty_tenant_id is not None}
+    if ids:
+        async with db.session(Scope.system()) as session:
+            slugs = dict((await session.execute(select(Tenant.id, Tenant.slug).where(Tenant.id.in_(ids)))).all())
+    fmt = ledger.micro_to_credits
+    return [
+        HistoryView(
+            entry_id=e.entry_id,
+            kind=e.kind,
+            amount=fmt(e.amount),
+            balance_after=fmt(e.balance_after),
+            memo=e.memo,
+            counterparty=(
+                f"{slugs.get(e.counterparty_tenant_id, '?')}:{e.counterparty_account}"
+                if e.counterparty_tenant_id is not None
+                else None
+            ),
+            transaction_id=e.transaction_id,
+        )
+        for e in entries
+    ]
