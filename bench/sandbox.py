@@ -4,7 +4,7 @@ Three processes on this machine: the sandbox (uvicorn, as ``aimstors sandbox ser
 receiver that checks every signature and counts statuses, and this load generator. Two measurements:
 
 1. pipelined: an aiohttp client with ~100 requests in flight over keep-alive connections sends template
-   messages (distinct recipients, five numbers at 1,000 mps each); the receiver must get every status
+   messages (distinct recipients, eight numbers at 1,000 mps each); the receiver must get every status
    (sent, delivered, read) of every accepted message;
 2. sequential: one request at a time over one keep-alive connection (httpx, the way common Python client
    libraries send), for comparison.
@@ -50,7 +50,7 @@ from aimstors.sandbox import (
 SECRET = "bench-app-secret"
 TOKEN = "bench-token"
 WABA = "100000000000001"
-NUMBERS = [f"20000000000000{i}" for i in range(5)]
+NUMBERS = [f"20000000000000{i}" for i in range(8)]
 TARGET_SENDS_PER_S = 3000
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from aimstors.core.db import Database
 from aimstors.core.errors import ConfigError
 from aimstors.core.security import Keyring
 from aimstors.core.settings import Settings
+
+if TYPE_CHECKING:
+    from aimstors.core.channel import CloudApiClient
 
 __all__ = ["Services", "build"]
 
@@ -17,6 +22,7 @@ class Services:
     settings: Settings
     db: Database
     _keyring: Keyring | None = field(default=None, repr=False)
+    _cloud_api: CloudApiClient | None = field(default=None, repr=False)
 
     @property
     def keyring(self) -> Keyring:
@@ -29,7 +35,19 @@ class Services:
             self._keyring = Keyring.from_settings(self.settings)
         return self._keyring
 
+    @property
+    def cloud_api(self) -> CloudApiClient:
+        """The process's Cloud API client (one connection pool; the access token is passed per call)."""
+        if self._cloud_api is None:
+            from aimstors.core.channel import CloudApiClient
+
+            self._cloud_api = CloudApiClient.from_settings(self.settings)
+        return self._cloud_api
+
     async def close(self) -> None:
+        if self._cloud_api is not None:
+            await self._cloud_api.close()
+            self._cloud_api = None
         await self.db.dispose()
 
 

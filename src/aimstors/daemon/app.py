@@ -17,7 +17,7 @@ from aimstors.core.settings import Settings
 from aimstors.daemon.auth import current_actor, requires_action
 from aimstors.daemon.errors import EXCEPTION_HANDLERS
 from aimstors.daemon.metrics import Metrics, metrics_middleware
-from aimstors.daemon.routes import auth, health, tenancy
+from aimstors.daemon.routes import auth, health, inbox, tenancy, whatsapp
 
 __all__ = ["create_app"]
 
@@ -41,6 +41,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         tenancy.TenantController,
         tenancy.UserController,
         tenancy.revoke_key,
+        inbox.ConversationController,
+        whatsapp.WhatsAppController,
     ]
     from litestar import Router
 

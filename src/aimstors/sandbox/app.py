@@ -17,7 +17,8 @@ from litestar.exceptions import HTTPException
 from aimstors.sandbox.config import SandboxConfig
 from aimstors.sandbox.errors import GraphError
 from aimstors.sandbox.google import GoogleError, google_error
-from aimstors.sandbox.routes.common import ControlError, graph_headers, json_response, unknown_path
+from aimstors.sandbox.routes.common import ControlError, graph_error_parts, json_response, unknown_path
+from aimstors.sandbox.routes.fast_lane import SendFastLane
 from aimstors.sandbox.routes.control import control_routes
 from aimstors.sandbox.routes.gemini import gemini_routes
 from aimstors.sandbox.routes.google import google_routes
@@ -45,11 +46,9 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Litestar:
     sandbox = Sandbox(config or SandboxConfig())
 
     def graph_error(request: Req, exc: GraphError) -> Response[bytes]:
-        body = exc.envelope()
-        headers = graph_headers(request.path_params.get("version"))
-        if exc.code == 190:
-            headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{body["error"]["message"]}"'
-        response = json_response(body, exc.http_status(sandbox.http_status_overrides))
+        status, body, headers = graph_error_parts(exc, request.path_params.get("version"),
+                                                  sandbox.http_status_overrides)
+        response = json_response(body, status)
         response.headers.update(headers)
         return response
 
@@ -76,7 +75,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Litestar:
     async def stop() -> None:
         await sandbox.stop()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *graph_routes(sandbox),
             *control_routes(sandbox),
@@ -99,6 +98,8 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Litestar:
         request_max_body_size=MAX_BODY,
         debug=False,
     )
+    app.asgi_handler = SendFastLane(app.asgi_handler, sandbox)
+    return app
 
 
 def _state(sandbox: Sandbox) -> Any:

@@ -244,48 +244,72 @@ def validate_message(body: Any) -> str:
     validators = _message_validators()
     if kind not in validators:
         raise GraphError(100, f"Param type: unsupported message type {kind!r}")
-    key = _cache_key(body)
-    if key is not None and key in _valid_bodies:
-        return kind
     validator = validators[kind]
+    key = _shape_key(validator.schema, body)
+    if key in _valid_shapes:
+        return kind
     if not validator.is_valid(body):  # the fast path; collect errors only for bad bodies
         _raise_first(validator, body)
-    if key is not None:
-        if len(_valid_bodies) >= _CACHE_SIZE:
-            _valid_bodies.pop(next(iter(_valid_bodies)))
-        _valid_bodies[key] = kind
+    if len(_valid_shapes) >= _CACHE_SIZE:
+        _valid_shapes.pop(next(iter(_valid_shapes)))
+    _valid_shapes[key] = kind
     return kind
 
 
-# Bodies already found valid, with the two per-recipient fields blanked out. Sound because their schemas are
-# exactly {"type": "string"} (``to``) and {"type": "string", "maxLength": 512} (``biz_opaque_callback_data``):
-# a body whose values satisfy those is valid iff the blanked body is; :func:`_cache_enabled` checks that the
-# prepared schemas still say so. A broadcast of one template to many users is then validated once.
+# Bodies already found valid, by *shape*. A body's shape replaces every value whose validity its schema decides
+# from the value alone and trivially (a string with only a type and length bounds, a boolean, a number, an array
+# with no item schema) by a marker when the value passes, and keeps everything else. Objects and arrays of plain
+# schemas keep their keys and lengths, so ``required``/``additionalProperties``/item counts see the same thing.
+# Two bodies with one shape are both valid or both invalid, so a valid shape never needs validating again: a
+# campaign to thousands of users (another ``to``, name, callback data each) is validated once, not thousands of
+# times (jsonschema: ~50-100 µs a template send; the shape: a few µs).
 _CACHE_SIZE = 4096
-_valid_bodies: dict[bytes, str] = {}
+_valid_shapes: dict[bytes, str] = {}
 _key_encoder = msgspec.json.Encoder()
-_BLANKED = {"to": {"type": "string"}, "biz_opaque_callback_data": {"type": "string", "maxLength": 512}}
+_PASSED = "\x00"  # marks a value that passed; raw strings are prefixed with \x01, so never equal it
+_STRING_KEYS = frozenset({"type", "minLength", "maxLength"})
+_OBJECT_KEYS = frozenset({"type", "properties", "required", "additionalProperties"})
+_ARRAY_KEYS = frozenset({"type", "items", "minItems", "maxItems"})
 
 
-@cache
-def _cache_enabled() -> bool:
-    return all(
-        validator.schema["properties"].get(name) == schema
-        for validator in _message_validators().values()
-        for name, schema in _BLANKED.items()
-    )
+def _raw(value: Any) -> Any:
+    if isinstance(value, str):
+        return "\x01" + value
+    if isinstance(value, dict):
+        return {k: _raw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_raw(v) for v in value]
+    return value
 
 
-def _cache_key(body: dict[str, Any]) -> bytes | None:
-    to = body.get("to")
-    opaque = body.get("biz_opaque_callback_data", "")
-    if not isinstance(to, str) or not isinstance(opaque, str) or len(opaque) > 512 or not _cache_enabled():
-        return None
-    blanked = dict(body)
-    blanked["to"] = ""
-    if "biz_opaque_callback_data" in blanked:
-        blanked["biz_opaque_callback_data"] = ""
-    return _key_encoder.encode(blanked)
+def _shape(schema: dict[str, Any], value: Any) -> Any:  # noqa: PLR0911 - one return per schema form
+    kind = schema.get("type")
+    keys = schema.keys()
+    if kind == "string" and keys <= _STRING_KEYS:
+        if isinstance(value, str) and schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
+            return _PASSED
+    elif kind == "boolean" and len(keys) == 1:
+        if isinstance(value, bool):
+            return _PASSED
+    elif kind in ("number", "integer") and len(keys) == 1:
+        if isinstance(value, int | float) and not isinstance(value, bool) and (
+            kind == "number" or isinstance(value, int)
+        ):
+            return _PASSED
+    elif kind == "array" and len(keys) == 1:
+        if isinstance(value, list):
+            return _PASSED
+    elif kind == "object" and keys <= _OBJECT_KEYS and isinstance(value, dict):
+        if isinstance(schema.get("additionalProperties", True), bool):
+            properties = schema.get("properties", {})
+            return {k: _shape(properties[k], v) if k in properties else _raw(v) for k, v in value.items()}
+    elif kind == "array" and keys <= _ARRAY_KEYS and isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_shape(schema["items"], v) for v in value]
+    return _raw(value)
+
+
+def _shape_key(schema: dict[str, Any], body: dict[str, Any]) -> bytes:
+    return _key_encoder.encode(_shape(schema, body))
 
 
 def validate_operation(operation: str, body: Any) -> None:

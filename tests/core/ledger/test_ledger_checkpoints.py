@@ -9,6 +9,8 @@ from aimstors.core import ledger
 from aimstors.core.db import Database, Scope
 from aimstors.core.ledger import checkpoints
 from aimstors.core.ledger import tables as t
+from aimstors.core.ledger.accounts import find_account
+from aimstors.core.ledger.balances import balance_and_tail
 
 from .conftest import Tree
 
@@ -56,7 +58,12 @@ async def test_checkpoints_are_written_automatically_every_n_entries(
     await ledger.topup(db, tree.ws_a, 10_000, key="t")
     for i in range(20):
         await ledger.spend(db, tree.ws_a, 7, key=f"s{i}")
-    assert await checkpoint_count(db) >= 5  # 42 entries: every fourth id falls on one of the two accounts
+    assert await checkpoint_count(db) >= 5
+    async with db.connect(Scope.tenant(tree.ws_a)) as conn:  # the debited account's checkpoints are exact
+        account = await find_account(conn, tree.ws_a, "credits")
+        assert account is not None
+        _, past_newest_checkpoint = await balance_and_tail(conn, tree.ws_a, account.id)
+    assert past_newest_checkpoint < 4
     assert await ledger.balance(db, tree.ws_a) == await raw_balance(db, tree.ws_a) == 10_000 - 140
     assert await ledger.balance(db, tree.root, "credits:revenue") == 140
     report = await ledger.verify(db)

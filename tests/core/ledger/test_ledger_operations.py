@@ -153,7 +153,7 @@ async def test_allocation_goes_only_down_the_senders_subtree(db: Database, tree:
 async def test_overdrawing_is_refused_and_writes_nothing(db: Database, tree: Tree) -> None:
     await ledger.topup(db, tree.ws_a, c("5"), key="t")
     rows = await ledger_row_counts(db)
-    with pytest.raises(InsufficientFunds, match="available 5, requested 7.25") as refused:
+    with pytest.raises(InsufficientFunds, match=r"available 5, requested 7\.25") as refused:
         await ledger.spend(db, tree.ws_a, c("7.25"), key="s")
     assert refused.value.code == "insufficient_funds"
     with pytest.raises(InsufficientFunds):

@@ -152,8 +152,10 @@ async def ensure_accounts(conn: AsyncConnection, refs: Iterable[AccountRef]) -> 
     present = set((await conn.execute(select(t.tenants.c.id).where(t.tenants.c.id.in_(tenant_ids)))).scalars())
     for tenant_id in sorted(tenant_ids - present):
         raise NotFound(f"tenant {tenant_id} does not exist")
+    # In a fixed order, so two transactions creating the same accounts cannot wait on each other in a cycle.
     values = [
-        {"tenant_id": ref.tenant_id, "name": ref.name, "allow_negative": _allows_negative(ref.name)} for ref in missing
+        {"tenant_id": ref.tenant_id, "name": ref.name, "allow_negative": _allows_negative(ref.name)}
+        for ref in sorted(missing, key=lambda r: (r.tenant_id, r.name))
     ]
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     await conn.execute(dialect_insert(t.accounts).on_conflict_do_nothing(index_elements=["tenant_id", "name"]), values)

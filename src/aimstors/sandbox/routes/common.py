@@ -16,6 +16,7 @@ from aimstors.sandbox.ids import fbtrace_id, request_id
 __all__ = [
     "ControlError",
     "bearer",
+    "graph_error_parts",
     "graph_headers",
     "graph_response",
     "json_body",
@@ -109,18 +110,29 @@ async def read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def send_json(send: Send, body: Any, version: str, waba_id: str | None, status: int = 200) -> None:
-    """A Graph JSON response on a raw ASGI ``send``, with :func:`graph_headers`."""
+async def send_json(send: Send, body: Any, status: int, headers: dict[str, str]) -> None:
+    """A JSON response on a raw ASGI ``send``."""
     content = _encoder.encode(body)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
-    headers.extend((k.lower().encode(), v.encode()) for k, v in graph_headers(version, waba_id).items())
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    raw.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": content})
 
 
 def unknown_path(method: str, path: str) -> GraphError:
     return GraphError(100, "", message=f"Unsupported {method.lower()} request. Unknown path components: {path}",
                       error_type="GraphMethodException")
+
+
+def graph_error_parts(exc: GraphError, version: str | None, overrides: dict[int, int]) -> tuple[
+    int, dict[str, Any], dict[str, str]
+]:
+    """HTTP status, Meta's envelope and headers for a Graph error (one mapping for both response paths)."""
+    body = exc.envelope()
+    headers = graph_headers(version)
+    if exc.code == 190:
+        headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{body["error"]["message"]}"'
+    return exc.http_status(overrides), body, headers
 
 
 def graph_response(body: Any, version: str | None, waba_id: str | None = None, status: int = 200) -> Response[bytes]:

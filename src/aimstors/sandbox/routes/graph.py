@@ -6,28 +6,18 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from litestar import Request, Response, asgi, delete, get, post
+from litestar import Request, Response, delete, get, post
 from litestar.handlers import BaseRouteHandler
-from litestar.types import Receive, Scope, Send
 
 from aimstors.sandbox import accounts, media, messaging, template_store
 from aimstors.sandbox.errors import GraphError
-from aimstors.sandbox.routes.common import (
-    bearer,
-    graph_response,
-    json_body,
-    query,
-    raw_bearer,
-    read_body,
-    send_json,
-    unknown_path,
-)
+from aimstors.sandbox.routes.common import bearer, graph_response, json_body, query
 from aimstors.sandbox.runtime import unknown_object
 
 if TYPE_CHECKING:
     from aimstors.sandbox.runtime import Sandbox
 
-__all__ = ["graph_routes"]
+__all__ = ["graph_routes", "send_with_faults"]
 
 Req = Request[Any, Any, Any]
 
@@ -36,21 +26,28 @@ def _base_url(request: Req) -> str:
     return str(request.base_url).rstrip("/")
 
 
+async def send_with_faults(sb: Sandbox, version: str, object_id: str, token: str | None,
+                           body: bytes) -> tuple[dict[str, Any], str]:
+    """One send with the send-side faults applied; returns Meta's body and the number's WABA id."""
+    fault = sb.faults.send_fault()
+    if fault is not None and fault != "timeout":
+        sb.number(object_id, token)
+        raise GraphError(130429 if fault == "rate_limit" else sb.faults.choice_5xx())
+    result = messaging.send(sb, version, object_id, token, body)
+    if fault == "timeout":
+        # The message went out; the response is held past any sane client timeout.
+        await asyncio.sleep(sb.faults.config.timeout_seconds)
+    return result, sb.state.numbers[object_id].waba_id
+
+
 def graph_routes(sb: Sandbox) -> list[BaseRouteHandler]:  # noqa: C901 - one closure per endpoint
     # -- messages --------------------------------------------------------------------------------------------
 
     @post("/{version:str}/{object_id:str}/messages", status_code=200)
     async def send_message(request: Req, version: str, object_id: str) -> Response[bytes]:
-        token = bearer(request)
-        fault = sb.faults.send_fault()
-        if fault is not None and fault != "timeout":
-            sb.number(object_id, token)
-            raise GraphError(130429 if fault == "rate_limit" else sb.faults.choice_5xx())
-        result = messaging.send(sb, version, object_id, token, await request.body())
-        if fault == "timeout":
-            # The message went out; the response is held past any sane client timeout.
-            await asyncio.sleep(sb.faults.config.timeout_seconds)
-        return graph_response(result, version, sb.state.numbers[object_id].waba_id)
+        # Numeric ids take the fast lane (routes/fast_lane.py); this serves the rest with the same answers.
+        result, waba_id = await send_with_faults(sb, version, object_id, bearer(request), await request.body())
+        return graph_response(result, version, waba_id)
 
     # -- media -----------------------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The team inbox: conversations, their messages and notes, canned replies."""

@@ -1,0 +1,1 @@
+"""Outbound messaging: the one path every send takes (inbox replies, automations, campaigns)."""
