@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -362,7 +363,15 @@ def _append_results(result: dict[str, Any]) -> None:
         handle.write("\n".join(lines))
 
 
+def _unshadow_stdlib() -> None:
+    """Drop bench/ from sys.path: run as a script, its directory comes first there, and bench/queue.py would then
+    shadow the standard library's ``queue`` (which aiosqlite imports when the first engine is made)."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+
+
 def main() -> None:
+    _unshadow_stdlib()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000, help="entries in the measured account")
     parser.add_argument("--calls", type=int, default=200, help="timed balance() calls per state")

@@ -114,8 +114,8 @@ def _sandbox_main(config: SandboxConfig) -> None:
     serve(config)
 
 
-async def _wait_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_http(url: str, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while True:
             try:
@@ -195,14 +195,14 @@ def _sequential(base: str, sends: int, offset: int) -> dict[str, Any]:
     return {"requests": sends, "accepted": ok, "seconds": round(elapsed, 3), "sends_per_s": round(ok / elapsed)}
 
 
-async def _callbacks(receiver: str, expected: int, timeout: float) -> dict[str, Any]:
+async def _callbacks(receiver: str, expected: int, within: float) -> dict[str, Any]:
     started = time.perf_counter()
     async with aiohttp.ClientSession() as session:
         while True:
             async with session.get(f"{receiver}/count") as response:
                 counts: dict[str, int] = await response.json()
             got = sum(counts.get(s, 0) for s in ("sent", "delivered", "read"))
-            if got >= expected or time.perf_counter() - started > timeout:
+            if got >= expected or time.perf_counter() - started > within:
                 return {
                     "expected_statuses": expected,
                     "received_statuses": got,
@@ -225,7 +225,8 @@ def _machine() -> dict[str, Any]:
         ram = f"{mem_kb / 1024 / 1024:.0f} GiB"
     except (OSError, StopIteration, ValueError):
         ram = "unknown"
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version()}
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())  # the machine is shared: say how busy it was
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "load_before": load}
 
 
 async def _received(receiver: str) -> int:
@@ -234,17 +235,19 @@ async def _received(receiver: str) -> int:
     return sum(counts.get(s, 0) for s in ("sent", "delivered", "read"))
 
 
-async def _measure(base: str, receiver: str, args: argparse.Namespace, personalized: bool,
-                   first: int) -> dict[str, Any]:
+async def _measure(
+    base: str, receiver: str, args: argparse.Namespace, personalized: bool, first: int
+) -> dict[str, Any]:
     before = await _received(receiver)
     pipelined = await _pipelined(base, args.sends, args.inflight, personalized, first)
-    callbacks = await _callbacks(receiver, before + 3 * pipelined["accepted"], timeout=60)
+    callbacks = await _callbacks(receiver, before + 3 * pipelined["accepted"], within=60)
     callbacks["received_statuses"] -= before
     callbacks["expected_statuses"] -= before
     return {"pipelined": pipelined, "callbacks": callbacks}
 
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
+    machine = _machine()
     ctx = mp.get_context("spawn")
     receiver_port, sandbox_port = _free_port(), _free_port()
     ready = ctx.Event()
@@ -278,7 +281,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     runs = {"broadcast": broadcast, "personalized": personalized}
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
+        "machine": machine,
         "inflight": args.inflight,
         **runs,
         "webhook_posts": webhooks["posted_batches"],
@@ -308,14 +311,21 @@ def _table(result: dict[str, Any]) -> Table:
     table.add_column("target", justify="right")
     for name, label in _LABELS.items():
         p, c = result[name]["pipelined"], result[name]["callbacks"]
-        table.add_row(f"{name} sends/s: {label}, {p['requests']} requests, {result['inflight']} in flight",
-                      str(p["sends_per_s"]), f">= {TARGET_SENDS_PER_S}")
+        table.add_row(
+            f"{name} sends/s: {label}, {p['requests']} requests, {result['inflight']} in flight",
+            str(p["sends_per_s"]),
+            f">= {TARGET_SENDS_PER_S}",
+        )
         table.add_row("  latency p50 / p99 (ms)", f"{p['p50_ms']} / {p['p99_ms']}", "")
-        table.add_row("  status webhooks received / expected", f"{c['received_statuses']} / "
-                      f"{c['expected_statuses']}", "all")
+        table.add_row(
+            "  status webhooks received / expected", f"{c['received_statuses']} / {c['expected_statuses']}", "all"
+        )
         table.add_row("  last status arrived after the last send (s)", str(c["wait_after_last_send_s"]), "")
-    table.add_row("webhook POSTs (batched) / bad signatures",
-                  f"{result['webhook_posts']} / {result['personalized']['callbacks']['bad_signatures']}", "0 bad")
+    table.add_row(
+        "webhook POSTs (batched) / bad signatures",
+        f"{result['webhook_posts']} / {result['personalized']['callbacks']['bad_signatures']}",
+        "0 bad",
+    )
     table.add_row(f"sequential sends/s ({s['requests']} requests, one at a time)", str(s["sends_per_s"]), "")
     worst = max(result["max_sliding_1s_per_number"].values(), default=0)
     table.add_row("max accepted in any 1 s window, per number", str(worst), "<= 1000")
@@ -326,28 +336,34 @@ def _table(result: dict[str, Any]) -> Table:
 def _append_results(result: dict[str, Any]) -> None:
     m, s = result["machine"], result["sequential"]
     worst = max(result["max_sliding_1s_per_number"].values(), default=0)
+    bad = result["personalized"]["callbacks"]["bad_signatures"]
     rows = []
     for name, label in _LABELS.items():
         p, c = result[name]["pipelined"], result[name]["callbacks"]
-        rows.append(f"| {name} sends/s — {label}; aiohttp, {p['requests']} template sends, {result['inflight']} "
-                    f"in flight | {p['sends_per_s']} | >= {TARGET_SENDS_PER_S} |")
+        rows.append(
+            f"| {name} sends/s — {label}; aiohttp, {p['requests']} template sends, {result['inflight']} "
+            f"in flight | {p['sends_per_s']} | >= {TARGET_SENDS_PER_S} |"
+        )
         rows.append(f"| {name}: latency p50 / p99 | {p['p50_ms']} ms / {p['p99_ms']} ms | |")
-        rows.append(f"| {name}: status webhooks received / expected (signed, every signature verified) | "
-                    f"{c['received_statuses']} / {c['expected_statuses']} | all |")
+        rows.append(
+            f"| {name}: status webhooks received / expected (signed, every signature verified) | "
+            f"{c['received_statuses']} / {c['expected_statuses']} | all |"
+        )
     table = "\n".join(rows)
     section = f"""
-## sandbox — {result['date']}
+## sandbox — {result["date"]}
 
-Machine: {m['nproc']} cores, {m['cpu']}, {m['ram']} RAM, Python {m['python']}. The sandbox (one uvicorn process),
+Machine: {m["nproc"]} cores, {m["cpu"]}, {m["ram"]} RAM, Python {m["python"]}; load average before the run
+{m["load_before"]} (other work on the machine). The sandbox (one uvicorn process),
 the webhook receiver and the load generator share the machine (`bench/sandbox.py`).
 
 | measure | value | target |
 |---|---|---|
 {table}
-| webhook POSTs (batched) / bad signatures | {result['webhook_posts']} / {result['personalized']['callbacks']['bad_signatures']} | 0 bad |
-| sequential sends/s (httpx, one request at a time, keep-alive) | {s['sends_per_s']} | (comparison) |
+| webhook POSTs (batched) / bad signatures | {result["webhook_posts"]} / {bad} | 0 bad |
+| sequential sends/s (httpx, one request at a time, keep-alive) | {s["sends_per_s"]} | (comparison) |
 | max accepted in any sliding 1 s window, per number | {worst} | <= 1000 |
-| target met | {'yes' if result['target_met'] else 'NO'} | |
+| target met | {"yes" if result["target_met"] else "NO"} | |
 """
     if not RESULTS.exists():
         RESULTS.write_text("# Benchmark results\n\nEach section: what was measured, on which machine, when.\n")

@@ -25,8 +25,10 @@ GROUPS: list[tuple[str, str]] = [
     ("user", "user"),
     ("apikey", "apikey"),
     ("credits", "credits"),
+    ("whatsapp", "whatsapp"),
     ("secrets", "secrets"),
     ("jobs", "jobs"),
+    ("webhooks", "webhooks"),
     ("config", "config"),
     ("sandbox", "sandbox"),
 ]
@@ -64,8 +66,11 @@ def root(
 
 def _register() -> None:
     from aimstors.cli.init import init
+    from aimstors.cli.serve import serve, worker
 
     app.command("init")(init)
+    app.command("serve")(serve)
+    app.command("worker")(worker)
     for module_name, command in GROUPS:
         try:
             module = importlib.import_module(f"aimstors.cli.{module_name}")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from typing import TYPE_CHECKING
 
 from aimstors.core.db import Database
 from aimstors.core.errors import ConfigError
+from aimstors.core.events import EventBus, bus_for_database
 from aimstors.core.security import Keyring
 from aimstors.core.settings import Settings
 
@@ -21,6 +21,7 @@ __all__ = ["Services", "build"]
 class Services:
     settings: Settings
     db: Database
+    events: EventBus = field(default_factory=EventBus)  # domain events (core.events); bridged on Postgres
     _keyring: Keyring | None = field(default=None, repr=False)
     _cloud_api: CloudApiClient | None = field(default=None, repr=False)
 
@@ -48,8 +49,11 @@ class Services:
         if self._cloud_api is not None:
             await self._cloud_api.close()
             self._cloud_api = None
+        await self.events.close()
         await self.db.dispose()
 
 
 def build(settings: Settings) -> Services:
-    return Services(settings=settings, db=Database(settings))
+    db = Database(settings)
+    events = bus_for_database(db, replay_size=settings.events_replay_size, queue_size=settings.events_queue_size)
+    return Services(settings=settings, db=db, events=events)

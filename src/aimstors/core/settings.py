@@ -26,6 +26,17 @@ ENV_PREFIX = "AIMSTORS_"
 CONFIG_FILE_NAME = "aimstors.toml"
 
 
+# STOP/START in English, French, Spanish, Portuguese, German and Italian (Meta's opt-out button is "Stop promotions").
+OPTOUT_KEYWORDS = (
+    "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOP PROMOTIONS",
+    "ARRET", "DESABONNER", "ALTO", "BAJA", "PARAR", "CANCELAR", "SAIR", "STOPP", "ABMELDEN", "BASTA", "DISISCRIVITI",
+)  # fmt: skip
+OPTIN_KEYWORDS = (
+    "START", "UNSTOP", "SUBSCRIBE", "RESUME", "DEMARRER", "REPRENDRE", "ALTA", "INICIAR", "COMENZAR", "ANMELDEN",
+    "STARTEN", "RIPRENDI",
+)  # fmt: skip
+
+
 def _doc(text: str, *, secret: bool = False) -> dict[str, Any]:
     return {"doc": text, "secret": secret}
 
@@ -83,6 +94,46 @@ class Settings:
     )
     google_oauth_url: str = field(
         default="https://oauth2.googleapis.com", metadata=_doc("Base URL of Google's OAuth token endpoint.")
+    )
+    daemon_roles: tuple[str, ...] = field(
+        default=("api", "worker", "scheduler"),
+        metadata=_doc(
+            "What `aimstors serve` runs: `api` (REST API, webhook ingest, live events), `worker` (the job queue), "
+            "`scheduler` (periodic jobs; elected by an advisory lock on Postgres). Comma separated."
+        ),
+    )
+    worker_queues: tuple[str, ...] = field(
+        default=("default", "webhooks"),
+        metadata=_doc("Queues a worker serves (`webhooks` holds inbound processing). Comma separated."),
+    )
+    worker_concurrency: int = field(default=10, metadata=_doc("Jobs a worker runs at once."))
+    webhook_ingest_batch: int = field(
+        default=256, metadata=_doc("Most webhook deliveries committed in one transaction (group commit).")
+    )
+    webhook_ingest_wait_ms: int = field(
+        default=2,
+        metadata=_doc("Milliseconds the ingest waits for more deliveries before committing a partial batch."),
+    )
+    webhook_dedupe_hours: int = field(
+        default=168,
+        metadata=_doc("A delivery whose body equals one received within this many hours is a duplicate."),
+    )
+    optout_keywords: tuple[str, ...] = field(
+        default=OPTOUT_KEYWORDS,
+        metadata=_doc(
+            "An inbound message that is exactly one of these (any case, accents and final punctuation ignored) "
+            "opts the contact out of marketing. Comma separated."
+        ),
+    )
+    optin_keywords: tuple[str, ...] = field(
+        default=OPTIN_KEYWORDS,
+        metadata=_doc("An inbound message that is exactly one of these opts the contact back in. Comma separated."),
+    )
+    events_replay_size: int = field(
+        default=1000, metadata=_doc("Live events kept per process for resuming streams (`Last-Event-ID`).")
+    )
+    events_queue_size: int = field(
+        default=1000, metadata=_doc("Live events queued per subscriber before new ones are dropped for it.")
     )
     log_level: str = field(default="INFO", metadata=_doc("Log level: DEBUG, INFO, WARNING, ERROR."))
     config_file: str | None = field(

@@ -14,10 +14,12 @@ from litestar.openapi import OpenAPIConfig
 from aimstors import __version__
 from aimstors.core.services import Services, build
 from aimstors.core.settings import Settings
+from aimstors.daemon import webhooks
 from aimstors.daemon.auth import current_actor, requires_action
 from aimstors.daemon.errors import EXCEPTION_HANDLERS
 from aimstors.daemon.metrics import Metrics, metrics_middleware
-from aimstors.daemon.routes import auth, health, inbox, tenancy, whatsapp
+from aimstors.daemon.routes import auth, billing, canned_replies, contacts, health, inbox, templates, tenancy, whatsapp
+from aimstors.daemon.runtime import Runtime
 
 __all__ = ["create_app"]
 
@@ -26,12 +28,16 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
     """The daemon's HTTP app. ``services`` may be passed in (tests share them); otherwise built from settings."""
     owns_services = services is None
     app_services = services or build(settings)
+    metrics = Metrics()
+    runtime = Runtime(app_services, metrics)  # webhook ingest, worker, scheduler: per settings.daemon_roles
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
+            await runtime.start()
             yield
         finally:
+            await runtime.stop()
             if owns_services:
                 await app_services.close()
 
@@ -43,6 +49,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         tenancy.revoke_key,
         inbox.ConversationController,
         whatsapp.WhatsAppController,
+        contacts.ContactController,
+        canned_replies.CannedReplyController,
+        templates.TemplateController,
+        billing.BillingController,
     ]
     from litestar import Router
 
@@ -53,11 +63,27 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         dependencies={"actor": Provide(current_actor)},
     )
     return Litestar(
-        route_handlers=[health.healthz, health.readyz, health.metrics, auth.login, api],
+        route_handlers=[
+            health.healthz,
+            health.readyz,
+            health.metrics,
+            auth.login,
+            webhooks.verify_webhook,
+            webhooks.receive_webhook,
+            api,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         middleware=[metrics_middleware],
-        state=State({"services": app_services, "settings": settings, "metrics": Metrics()}),
+        state=State(
+            {
+                "services": app_services,
+                "settings": settings,
+                "metrics": metrics,
+                "runtime": runtime,
+                "webhook_ingest": runtime.ingest,
+            }
+        ),
         openapi_config=OpenAPIConfig(title="aimstors", version=__version__, path="/schema"),
         request_max_body_size=4 * 1024 * 1024,
         debug=False,

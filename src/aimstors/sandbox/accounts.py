@@ -25,8 +25,13 @@ __all__ = [
 ]
 
 _DEFAULT_NUMBER_FIELDS = (
-    "verified_name", "code_verification_status", "display_phone_number", "quality_rating", "platform_type",
-    "throughput", "id",
+    "verified_name",
+    "code_verification_status",
+    "display_phone_number",
+    "quality_rating",
+    "platform_type",
+    "throughput",
+    "id",
 )
 _REGISTER_LIMIT = 10
 _REGISTER_WINDOW = 72 * 3600
@@ -55,8 +60,12 @@ def phone_info(number: PhoneNumber, fields: str | None) -> dict[str, Any]:
     wanted = _fields(fields) or list(_DEFAULT_NUMBER_FIELDS)
     unknown = [f for f in wanted if f not in every]
     if unknown:
-        raise GraphError(100, "", message=f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type "
-                         "(WhatsAppBusinessPhoneNumber)")
+        raise GraphError(
+            100,
+            "",
+            message=f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type "
+            "(WhatsAppBusinessPhoneNumber)",
+        )
     out = {f: every[f] for f in wanted}
     out["id"] = number.id
     return out
@@ -104,8 +113,9 @@ async def subscribe(sandbox: Sandbox, account: Account, body: Any) -> dict[str, 
             raise GraphError(100, "Param verify_token is required with override_callback_uri.")
         result = await sandbox.dispatcher.verify(override, verify_token)
         if not result.ok:
-            raise GraphError(2200, "", message=f"(#2200) Callback verification failed with the following errors: "
-                             f"{result.detail}")
+            raise GraphError(
+                2200, "", message=f"(#2200) Callback verification failed with the following errors: {result.detail}"
+            )
     account.subscribed = True
     account.override_callback_uri = override
     out: dict[str, Any] = {"success": True}

@@ -18,8 +18,8 @@ from aimstors.sandbox.config import SandboxConfig
 from aimstors.sandbox.errors import GraphError
 from aimstors.sandbox.google import GoogleError, google_error
 from aimstors.sandbox.routes.common import ControlError, graph_error_parts, json_response, unknown_path
-from aimstors.sandbox.routes.fast_lane import SendFastLane
 from aimstors.sandbox.routes.control import control_routes
+from aimstors.sandbox.routes.fast_lane import SendFastLane
 from aimstors.sandbox.routes.gemini import gemini_routes
 from aimstors.sandbox.routes.google import google_routes
 from aimstors.sandbox.routes.graph import graph_routes
@@ -46,8 +46,9 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Litestar:
     sandbox = Sandbox(config or SandboxConfig())
 
     def graph_error(request: Req, exc: GraphError) -> Response[bytes]:
-        status, body, headers = graph_error_parts(exc, request.path_params.get("version"),
-                                                  sandbox.http_status_overrides)
+        status, body, headers = graph_error_parts(
+            exc, request.path_params.get("version"), sandbox.http_status_overrides
+        )
         response = json_response(body, status)
         response.headers.update(headers)
         return response
@@ -64,10 +65,16 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> Litestar:
         return json_response({"error": {"message": exc.detail}}, exc.status_code)
 
     def unexpected(request: Req, exc: Exception) -> Response[bytes]:
-        log.error("sandbox: unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path,
-                  exc_info=log.isEnabledFor(logging.DEBUG))
-        return graph_error(request, GraphError(2, "", message="An unexpected error has occurred. Please retry "
-                                               "your request later."))
+        log.error(
+            "sandbox: unexpected %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
+        return graph_error(
+            request, GraphError(2, "", message="An unexpected error has occurred. Please retry your request later.")
+        )
 
     async def start() -> None:
         await sandbox.start()

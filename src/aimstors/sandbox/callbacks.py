@@ -2,9 +2,10 @@
 
 Events (statuses, inbound messages, template updates) are scheduled with a delay. A background task moves
 due events to a per-URL batch, and POSTs a batch when it holds ``batch_size`` events or its oldest event has
-waited ``flush_interval``. Each body is Meta's ASCII-escaped JSON (:func:`webhook_body`, the bytes of ``meta_json_dumps``) signed with the app
-secret in ``X-Hub-Signature-256``. A non-2xx answer or a network error is retried with exponential backoff up to
-``max_attempts``, then the batch is dropped and counted. One aiohttp session serves every POST.
+waited ``flush_interval``. Each body is Meta's ASCII-escaped JSON (:func:`webhook_body`, the bytes of
+``meta_json_dumps``) signed with the app secret in ``X-Hub-Signature-256``. A non-2xx answer or a network
+error is retried with exponential backoff up to ``max_attempts``, then the batch is dropped and counted. One
+aiohttp session serves every POST.
 
 Faults act here too: latency is added when an event is scheduled; dropped events are never posted;
 duplicated ones are posted again in a later batch.
@@ -142,10 +143,13 @@ class Dispatcher:
             self._session = None
 
     def reset(self) -> None:
+        """Forget pending events and abandon deliveries in flight (their counters go with the old stats)."""
         self._heap.clear()
         self._ready.clear()
         self._ready_since.clear()
-        self.stats = WebhookStats(in_flight_items=self.stats.in_flight_items)
+        for task in self._tasks:
+            task.cancel()
+        self.stats = WebhookStats()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -221,12 +225,13 @@ class Dispatcher:
     # -- delivery --------------------------------------------------------------------------------------------
 
     def _post(self, url: str, events: list[Event]) -> None:
-        self.stats.in_flight_items += len(events)
-        task = asyncio.create_task(self._deliver(url, events))
+        stats = self.stats  # a reset replaces self.stats; this delivery keeps counting on the old one
+        stats.in_flight_items += len(events)
+        task = asyncio.create_task(self._deliver(url, events, stats))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, url: str, events: list[Event]) -> None:
+    async def _deliver(self, url: str, events: list[Event], stats: WebhookStats) -> None:
         body = webhook_body(envelope(events, int(self.clock.now())))
         headers = {
             "Content-Type": "application/json",
@@ -242,22 +247,26 @@ class Dispatcher:
                         async with self.session.post(url, data=body, headers=headers, timeout=timeout) as response:
                             await response.read()
                             if 200 <= response.status < 300:
-                                self.stats.posted_batches += 1
-                                self.stats.posted_items += len(events)
+                                stats.posted_batches += 1
+                                stats.posted_items += len(events)
                                 return
-                            self.stats.last_error = f"HTTP {response.status}"
+                            stats.last_error = f"HTTP {response.status}"
                     except (aiohttp.ClientError, TimeoutError) as exc:
-                        self.stats.last_error = type(exc).__name__
-                self.stats.failed_attempts += 1
+                        stats.last_error = type(exc).__name__
+                stats.failed_attempts += 1
                 if attempt < self.config.max_attempts:
-                    self.stats.retries += 1
+                    stats.retries += 1
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self.config.retry_max)
-            self.stats.dropped_items += len(events)
-            log.warning("webhook batch of %d events dropped after %d attempts (%s)", len(events),
-                        self.config.max_attempts, self.stats.last_error)
+            stats.dropped_items += len(events)
+            log.warning(
+                "webhook batch of %d events dropped after %d attempts (%s)",
+                len(events),
+                self.config.max_attempts,
+                stats.last_error,
+            )
         finally:
-            self.stats.in_flight_items -= len(events)
+            stats.in_flight_items -= len(events)
 
     async def verify(self, url: str, verify_token: str) -> Verification:
         return await verify_webhook(self.session, url, verify_token)

@@ -116,8 +116,11 @@ def _default_templates() -> tuple[TemplateSeed, ...]:
             category="UTILITY",
             components=(
                 {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
-                {"type": "BODY", "text": "Welcome and congratulations!! This message demonstrates your ability to "
-                 "send a WhatsApp message notification from the Cloud API, hosted by Meta."},
+                {
+                    "type": "BODY",
+                    "text": "Welcome and congratulations!! This message demonstrates your ability to "
+                    "send a WhatsApp message notification from the Cloud API, hosted by Meta.",
+                },
                 {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
             ),
         ),
@@ -151,9 +154,7 @@ class SandboxConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
         for account in self.accounts:
             for number in account.phone_numbers:
                 if not 1 <= number.throughput_mps <= MAX_THROUGHPUT:
-                    raise ConfigError(
-                        f"throughput_mps of number {number.phone_number_id} must be 1..{MAX_THROUGHPUT}"
-                    )
+                    raise ConfigError(f"throughput_mps of number {number.phone_number_id} must be 1..{MAX_THROUGHPUT}")
         if self.callbacks.batch_size < 1 or self.callbacks.concurrency < 1:
             raise ConfigError("callbacks.batch_size and callbacks.concurrency must be at least 1")
 

@@ -26,8 +26,7 @@ class ErrorInfo(NamedTuple):
 # code -> Meta's title, HTTP status (Meta's error-code table) and a default error_data.details.
 CATALOGUE: dict[int, ErrorInfo] = {
     1: ErrorInfo("An unknown error occurred", 400, "An unknown error occurred.", True),
-    2: ErrorInfo("Service temporarily unavailable", 503, "Temporary due to downtime or due to being overloaded.",
-                 True),
+    2: ErrorInfo("Service temporarily unavailable", 503, "Temporary due to downtime or due to being overloaded.", True),
     100: ErrorInfo("Invalid parameter", 400, "Invalid parameter."),
     131000: ErrorInfo("Something went wrong", 500, "Message failed to send due to an unknown error.", True),
     131008: ErrorInfo("Required parameter is missing", 400, "A required parameter is missing."),
@@ -35,36 +34,51 @@ CATALOGUE: dict[int, ErrorInfo] = {
     131016: ErrorInfo("Service unavailable", 500, "A service is temporarily unavailable.", True),
     131026: ErrorInfo("Message undeliverable", 400, "Unable to deliver message."),
     131047: ErrorInfo(
-        "Re-engagement message", 400,
-        "Message failed to send because more than 24 hours have passed since the customer last replied to this "
-        "number.",
+        "Re-engagement message",
+        400,
+        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
     ),
     131053: ErrorInfo("Media upload error", 400, "Unable to download the media sent by the business."),
     131056: ErrorInfo(
-        "(Business Account, Consumer Account) pair rate limit hit", 400,
+        "(Business Account, Consumer Account) pair rate limit hit",
+        400,
         "Too many messages sent from the sender phone number to the same recipient phone number in a short "
-        "period of time.", True,
+        "period of time.",
+        True,
     ),
     130429: ErrorInfo("Rate limit hit", 400, "Cloud API message throughput has been reached.", True),
     132000: ErrorInfo(
-        "Number of parameters does not match the expected number of params", 400,
+        "Number of parameters does not match the expected number of params",
+        400,
         "The number of variable parameter values included in the request did not match the number of variable "
         "parameters defined in the template.",
     ),
-    132001: ErrorInfo("Template name does not exist in the translation", 404,
-                      "The template does not exist in the specified language or the template has not been "
-                      "approved."),
-    132012: ErrorInfo("Parameter format does not match format in the created template", 400,
-                      "Variable parameter values formatted incorrectly."),
+    132001: ErrorInfo(
+        "Template name does not exist in the translation",
+        404,
+        "The template does not exist in the specified language or the template has not been approved.",
+    ),
+    132012: ErrorInfo(
+        "Parameter format does not match format in the created template",
+        400,
+        "Variable parameter values formatted incorrectly.",
+    ),
     132015: ErrorInfo("Template is Paused", 400, "Template is paused due to low quality so it cannot be sent."),
-    132016: ErrorInfo("Template is Disabled", 400, "Template has been paused too many times due to low quality "
-                      "and is now permanently disabled."),
+    132016: ErrorInfo(
+        "Template is Disabled",
+        400,
+        "Template has been paused too many times due to low quality and is now permanently disabled.",
+    ),
     133005: ErrorInfo("Two step verification PIN Mismatch", 400, "Two-step verification PIN incorrect."),
-    133010: ErrorInfo("Phone number Not Registered", 400, "Phone number is not registered on the WhatsApp "
-                      "Business Platform."),
-    133016: ErrorInfo("Account register deregister rate limit exceeded", 400,
-                      "Registration or deregistration failed because there were too many attempts for this phone "
-                      "number in a short period of time."),
+    133010: ErrorInfo(
+        "Phone number Not Registered", 400, "Phone number is not registered on the WhatsApp Business Platform."
+    ),
+    133016: ErrorInfo(
+        "Account register deregister rate limit exceeded",
+        400,
+        "Registration or deregistration failed because there were too many attempts for this phone "
+        "number in a short period of time.",
+    ),
     190: ErrorInfo("Invalid OAuth access token", 401, ""),  # Meta's 190 carries no error_data
 }
 

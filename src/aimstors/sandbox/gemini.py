@@ -19,6 +19,7 @@ from aimstors.sandbox.google import GoogleError
 
 __all__ = ["GeminiRule", "GeminiRules"]
 
+
 @dataclass(frozen=True, slots=True)
 class GeminiRule:
     pattern: re.Pattern[str]
@@ -72,20 +73,23 @@ class GeminiRules:
 
     def generate(self, model: str, body: Any) -> dict[str, Any]:
         if not model.startswith("gemini"):
-            raise GoogleError(404, f"models/{model} is not found for API version v1, or is not supported for "
-                              "generateContent. Call ListModels to see the list of available models and their "
-                              "supported methods.")
+            raise GoogleError(
+                404,
+                f"models/{model} is not found for API version v1, or is not supported for "
+                "generateContent. Call ListModels to see the list of available models and their "
+                "supported methods.",
+            )
         if not isinstance(body, dict) or not isinstance(body.get("contents"), list) or not body["contents"]:
             raise GoogleError(400, "* GenerateContentRequest.contents: contents is not specified")
         self.calls += 1
         last = body["contents"][-1]
         parts = last.get("parts", []) if isinstance(last, dict) else []
         part: dict[str, Any]
-        response = next((p["functionResponse"] for p in parts if isinstance(p, dict) and "functionResponse" in p),
-                        None)
+        response = next((p["functionResponse"] for p in parts if isinstance(p, dict) and "functionResponse" in p), None)
         if response is not None:
-            part = {"text": f"Tool {response.get('name')} returned: "
-                    f"{json.dumps(response.get('response'), sort_keys=True)}"}
+            part = {
+                "text": f"Tool {response.get('name')} returned: {json.dumps(response.get('response'), sort_keys=True)}"
+            }
         else:
             user_text = " ".join(t for p in parts if isinstance(p, dict) for t in _texts(p)).strip()
             part = {"text": f"Echo: {user_text}"}
@@ -94,8 +98,9 @@ class GeminiRules:
                 if match is None:
                     continue
                 if rule.function_call is not None:
-                    part = {"functionCall": {"name": rule.function_call["name"],
-                                             "args": rule.function_call.get("args", {})}}
+                    part = {
+                        "functionCall": {"name": rule.function_call["name"], "args": rule.function_call.get("args", {})}
+                    }
                 else:
                     part = {"text": match.expand(rule.reply or "")}  # \1 and \g<name> refer to the match
                 break
@@ -103,8 +108,11 @@ class GeminiRules:
         answer = tokens(" ".join(_texts(part)))
         return {
             "candidates": [{"content": {"parts": [part], "role": "model"}, "finishReason": "STOP", "index": 0}],
-            "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": answer,
-                              "totalTokenCount": prompt + answer},
+            "usageMetadata": {
+                "promptTokenCount": prompt,
+                "candidatesTokenCount": answer,
+                "totalTokenCount": prompt + answer,
+            },
             "modelVersion": model,
             "responseId": f"sandbox-{self.calls}",
         }

@@ -18,10 +18,19 @@ from aimstors.sandbox.config import GoogleConfig
 
 __all__ = ["A1Range", "DriveFile", "GoogleError", "GoogleState", "Spreadsheet", "google_error", "parse_a1"]
 
-_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-           429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
-UNAUTHENTICATED = ("Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
-                   "other valid authentication credential.")
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+}
+UNAUTHENTICATED = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+    "other valid authentication credential."
+)
 
 
 class GoogleError(Exception):
@@ -36,8 +45,9 @@ def google_error(error: GoogleError) -> dict[str, Any]:
     """Google's envelope: ``{"error": {"code", "message", "status", "details"?}}``."""
     body: dict[str, Any] = {"code": error.code, "message": error.message, "status": _STATUS.get(error.code, "UNKNOWN")}
     if error.reason:
-        body["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": error.reason,
-                            "domain": "googleapis.com"}]
+        body["details"] = [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": error.reason, "domain": "googleapis.com"}
+        ]
     return {"error": body}
 
 
@@ -108,8 +118,15 @@ class DriveFile:
     trashed: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": "drive#file", "id": self.id, "name": self.name, "mimeType": self.mime_type,
-                "parents": self.parents, "size": str(len(self.data)), "trashed": self.trashed}
+        return {
+            "kind": "drive#file",
+            "id": self.id,
+            "name": self.name,
+            "mimeType": self.mime_type,
+            "parents": self.parents,
+            "size": str(len(self.data)),
+            "trashed": self.trashed,
+        }
 
 
 _Q_CLAUSE = re.compile(
@@ -179,19 +196,23 @@ class GoogleState:
         if not isinstance(sheets, dict) or not sheets:
             raise ValueError("a spreadsheet needs 'sheets': {name: [[cell, ...], ...]}")
         sheet_id = str(data.get("id") or secrets.token_urlsafe(30))
-        spreadsheet = Spreadsheet(sheet_id, str(data.get("title", "Sandbox sheet")),
-                                  {str(k): [list(r) for r in v] for k, v in sheets.items()})
+        spreadsheet = Spreadsheet(
+            sheet_id, str(data.get("title", "Sandbox sheet")), {str(k): [list(r) for r in v] for k, v in sheets.items()}
+        )
         self.spreadsheets[sheet_id] = spreadsheet
         return spreadsheet
 
-    def _sheet(self, spreadsheet_id: str, a1: A1Range) -> tuple[str, list[list[Any]]]:
+    def _sheet(self, spreadsheet_id: str, range_: str) -> tuple[A1Range, str, list[list[Any]]]:
         spreadsheet = self.spreadsheets.get(spreadsheet_id)
         if spreadsheet is None:
             raise GoogleError(404, "Requested entity was not found.")
+        bare = range_.strip("'")
+        # "Leads" is the sheet named Leads when there is one, as at Google, not the column range LEADS.
+        a1 = A1Range(bare, 1, 1, None, None) if "!" not in range_ and bare in spreadsheet.sheets else parse_a1(range_)
         name = a1.sheet or next(iter(spreadsheet.sheets))
         if name not in spreadsheet.sheets:
             raise GoogleError(400, f"Unable to parse range: {name}")
-        return name, spreadsheet.sheets[name]
+        return a1, name, spreadsheet.sheets[name]
 
     def metadata(self, spreadsheet_id: str) -> dict[str, Any]:
         spreadsheet = self.spreadsheets.get(spreadsheet_id)
@@ -200,24 +221,26 @@ class GoogleState:
         return {
             "spreadsheetId": spreadsheet.id,
             "properties": {"title": spreadsheet.title},
-            "sheets": [{"properties": {"sheetId": i, "title": name, "index": i}}
-                       for i, name in enumerate(spreadsheet.sheets)],
+            "sheets": [
+                {"properties": {"sheetId": i, "title": name, "index": i}} for i, name in enumerate(spreadsheet.sheets)
+            ],
         }
 
     def values(self, spreadsheet_id: str, range_: str, render: str = "FORMATTED_VALUE") -> dict[str, Any]:
-        a1 = parse_a1(range_)
-        name, rows = self._sheet(spreadsheet_id, a1)
+        a1, name, rows = self._sheet(spreadsheet_id, range_)
         last_row = a1.last_row or len(rows)
         out: list[list[Any]] = []
-        for row in rows[a1.first_row - 1:last_row]:
-            cells = row[a1.first_col - 1:a1.last_col]
+        for row in rows[a1.first_row - 1 : last_row]:
+            cells = row[a1.first_col - 1 : a1.last_col]
             while cells and cells[-1] in ("", None):
                 cells = cells[:-1]
             out.append([c if render == "UNFORMATTED_VALUE" else ("" if c is None else str(c)) for c in cells])
         while out and not out[-1]:
             out.pop()
-        result: dict[str, Any] = {"range": f"{name}!{range_.rsplit('!', 1)[-1]}" if "!" in range_ else name,
-                                  "majorDimension": "ROWS"}
+        result: dict[str, Any] = {
+            "range": f"{name}!{range_.rsplit('!', 1)[-1]}" if "!" in range_ else name,
+            "majorDimension": "ROWS",
+        }
         if out:
             result["values"] = out
         return result
@@ -228,8 +251,7 @@ class GoogleState:
         if not isinstance(body, dict) or not isinstance(body.get("values"), list):
             raise GoogleError(400, "Invalid JSON payload received. Expected 'values'.")
         new_rows = [list(r) for r in body["values"] if isinstance(r, list)]
-        a1 = parse_a1(range_)
-        name, rows = self._sheet(spreadsheet_id, a1)
+        a1, name, rows = self._sheet(spreadsheet_id, range_)
         while rows and not any(c not in ("", None) for c in rows[-1]):
             rows.pop()
         start_row = max(len(rows) + 1, a1.first_row)
@@ -285,8 +307,11 @@ class GoogleState:
                 if field_ == "fulltext":
                     subject = file.name + "\n" + file.data.decode("utf-8", "replace")
                 op = clause.group("op").lower()
-                ok = (value.lower() in subject.lower()) if op == "contains" else (
-                    (subject == value) if op == "=" else (subject != value))
+                ok = (
+                    (value.lower() in subject.lower())
+                    if op == "contains"
+                    else ((subject == value) if op == "=" else (subject != value))
+                )
             if not ok:
                 return False
         return True
@@ -302,10 +327,12 @@ class GoogleState:
             clauses.append(match)
         files = [f for f in self.files.values() if self._matches(f, clauses)]
         start = int(base64.urlsafe_b64decode(page_token.encode()).decode()) if page_token else 0
-        page = files[start:start + page_size]
-        out: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False,
-                               "files": [{"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime_type}
-                                         for f in page]}
+        page = files[start : start + page_size]
+        out: dict[str, Any] = {
+            "kind": "drive#fileList",
+            "incompleteSearch": False,
+            "files": [{"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime_type} for f in page],
+        }
         if start + page_size < len(files):
             out["nextPageToken"] = base64.urlsafe_b64encode(str(start + page_size).encode()).decode()
         return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import mimetypes
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -25,16 +26,24 @@ DOWNLOAD_PATH = "/whatsapp_business/attachments/"
 URL_SECONDS = 300
 _MB = 1024 * 1024
 MAX_BYTES: dict[str, int] = {
-    "audio/aac": 16 * _MB, "audio/amr": 16 * _MB, "audio/mpeg": 16 * _MB, "audio/mp4": 16 * _MB,
+    "audio/aac": 16 * _MB,
+    "audio/amr": 16 * _MB,
+    "audio/mpeg": 16 * _MB,
+    "audio/mp4": 16 * _MB,
     "audio/ogg": 16 * _MB,
-    "text/plain": 100 * _MB, "application/pdf": 100 * _MB, "application/vnd.ms-excel": 100 * _MB,
-    "application/msword": 100 * _MB, "application/vnd.ms-powerpoint": 100 * _MB,
+    "text/plain": 100 * _MB,
+    "application/pdf": 100 * _MB,
+    "application/vnd.ms-excel": 100 * _MB,
+    "application/msword": 100 * _MB,
+    "application/vnd.ms-powerpoint": 100 * _MB,
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": 100 * _MB,
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": 100 * _MB,
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": 100 * _MB,
-    "image/jpeg": 5 * _MB, "image/png": 5 * _MB,
+    "image/jpeg": 5 * _MB,
+    "image/png": 5 * _MB,
     "image/webp": 500 * 1024,  # stickers: 100 KB static, 500 KB animated
-    "video/mp4": 16 * _MB, "video/3gpp": 16 * _MB,
+    "video/mp4": 16 * _MB,
+    "video/3gpp": 16 * _MB,
 }
 
 
@@ -47,11 +56,14 @@ def upload(sandbox: Sandbox, phone_number_id: str, token: str | None, form: dict
     if file is None:
         raise GraphError(100, "Param file is required.")
     filename, content_type, data = file
-    mime = str(form.get("type") or content_type or "").split(";", 1)[0].strip().lower()
+    mime = _mime(str(form.get("type") or content_type or ""), filename)
     limit = MAX_BYTES.get(mime)
     if limit is None:
-        raise GraphError(100, f"Param file must be a file with one of the following types: "
-                         f"{', '.join(sorted(MAX_BYTES))}. Received file of type '{mime}'.")
+        raise GraphError(
+            100,
+            f"Param file must be a file with one of the following types: "
+            f"{', '.join(sorted(MAX_BYTES))}. Received file of type '{mime}'.",
+        )
     if not data:
         raise GraphError(100, "Param file is empty.")
     if len(data) > limit:
@@ -70,6 +82,36 @@ def upload(sandbox: Sandbox, phone_number_id: str, token: str | None, form: dict
     return {"id": media.id}
 
 
+# curl's ``-F file=@x.ogg;type=ogg`` (as in Meta's own examples) sends a bare subtype; like Meta, the sandbox
+# takes the media type from it, or from the file name when the part says nothing useful.
+_ALIASES = {
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "mp3": "audio/mpeg",
+    "aac": "audio/aac",
+    "amr": "audio/amr",
+    "m4a": "audio/mp4",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "mp4": "video/mp4",
+    "3gp": "video/3gpp",
+    "pdf": "application/pdf",
+    "txt": "text/plain",
+}
+
+
+def _mime(declared: str, filename: str | None) -> str:
+    mime = declared.split(";", 1)[0].strip().lower()
+    if mime in _ALIASES:
+        return _ALIASES[mime]
+    if (not mime or mime == "application/octet-stream") and filename:
+        guessed = mimetypes.guess_type(filename)[0]
+        return _ALIASES.get(filename.rsplit(".", 1)[-1].lower(), guessed or mime)
+    return mime
+
+
 def _signature(sandbox: Sandbox, media_id: str, expires: int) -> str:
     key = sandbox.config.app_secret.encode()
     return hmac.new(key, f"{media_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -82,8 +124,9 @@ def _owned(sandbox: Sandbox, media: Media, token: str | None, phone_number_id: s
         raise GraphError(100, "The media does not belong to this phone number.")
 
 
-def metadata(sandbox: Sandbox, media: Media, token: str | None, phone_number_id: str | None,
-             base_url: str) -> dict[str, Any]:
+def metadata(
+    sandbox: Sandbox, media: Media, token: str | None, phone_number_id: str | None, base_url: str
+) -> dict[str, Any]:
     _owned(sandbox, media, token, phone_number_id)
     expires = int(sandbox.clock.now()) + URL_SECONDS
     query = urlencode({"mid": media.id, "ext": expires, "hash": _signature(sandbox, media.id, expires)})

@@ -51,38 +51,14 @@ def send(sandbox: Sandbox, version: str, phone_number_id: str, token: str | None
         raise GraphError(100, "Param messaging_product must be 'whatsapp'.")
     if kind == "read":
         return _mark_read(sandbox, number, body)
-    if body.get("recipient_type", "individual") != "individual":
-        raise GraphError(100, "Param recipient_type: the sandbox supports individual recipients only.")
-    to = body["to"]
-    wa_id = digits(to)
-    if not 7 <= len(wa_id) <= 15 or not _PHONE.fullmatch(to):
-        raise GraphError(100, "Param to must be a phone number (digits, optionally with +, spaces, - and ()).")
-    state = sandbox.state
+    to, wa_id = _recipient(body)
     now = time.monotonic()
     if sandbox.limits.throughput_full(number.id, number.throughput_mps, now):
         raise GraphError(130429)
     wall = sandbox.clock.now()
-    conversation = state.conversation(number.id, wa_id)
+    conversation = sandbox.state.conversation(number.id, wa_id)
     window_open = conversation.window_open(wall, sandbox.config.window_hours * 3600)
-    template_key = None
-    category = "service"
-    free = True
-    failure: int | None = None
-    if kind == "template":
-        spec = body["template"]
-        language = spec["language"]["code"]
-        template = state.find_template(number.waba_id, spec["name"], language)
-        check_send(template, spec)
-        assert template is not None
-        template_key = f"{template.name}/{language}"
-        category = template.category.lower()
-        free = category == "utility" and window_open
-    elif not window_open:
-        failure = 131047
-    if failure is None and wa_id in state.undeliverable:
-        failure = 131026
-    if failure is None:
-        failure = _content_failure(sandbox, kind, body)
+    template_key, category, free, failure = _classify(sandbox, number, kind, body, wa_id, window_open)
     if failure is not None and sandbox.failure_mode == "response":
         raise GraphError(failure)
     if sandbox.limits.pair_full(number.id, wa_id, now):
@@ -104,14 +80,44 @@ def send(sandbox: Sandbox, version: str, phone_number_id: str, token: str | None
         accepted_at=wall,
         failure=failure,
     )
-    state.messages[message.wamid] = message
-    state.count(wa_id, "accepted")
+    sandbox.state.messages[message.wamid] = message
+    sandbox.state.count(wa_id, "accepted")
     conversation.outbound += 1
     _schedule_statuses(sandbox, number, message)
     sent: dict[str, Any] = {"id": message.wamid}
     if kind == "template":
         sent["message_status"] = "accepted"  # Meta reports it for template sends only
     return {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": wa_id}], "messages": [sent]}
+
+
+def _recipient(body: dict[str, Any]) -> tuple[str, str]:
+    if body.get("recipient_type", "individual") != "individual":
+        raise GraphError(100, "Param recipient_type: the sandbox supports individual recipients only.")
+    to: str = body["to"]
+    wa_id = digits(to)
+    if not 7 <= len(wa_id) <= 15 or not _PHONE.fullmatch(to):
+        raise GraphError(100, "Param to must be a phone number (digits, optionally with +, spaces, - and ()).")
+    return to, wa_id
+
+
+def _classify(
+    sandbox: Sandbox, number: PhoneNumber, kind: str, body: dict[str, Any], wa_id: str, window_open: bool
+) -> tuple[str | None, str, bool, int | None]:
+    """(template "name/language", pricing category, free?, failure code) for a send that passed validation."""
+    if kind == "template":
+        spec = body["template"]
+        language = spec["language"]["code"]
+        template = sandbox.state.find_template(number.waba_id, spec["name"], language)
+        check_send(template, spec)
+        assert template is not None
+        category = template.category.lower()
+        failure = 131026 if wa_id in sandbox.state.undeliverable else None
+        return f"{template.name}/{language}", category, category == "utility" and window_open, failure
+    if not window_open:
+        return None, "service", True, 131047
+    if wa_id in sandbox.state.undeliverable:
+        return None, "service", True, 131026
+    return None, "service", True, _content_failure(sandbox, kind, body)
 
 
 def _content_failure(sandbox: Sandbox, kind: str, body: dict[str, Any]) -> int | None:
@@ -134,9 +140,7 @@ def _mark_read(sandbox: Sandbox, number: PhoneNumber, body: dict[str, Any]) -> d
     return {"success": True}
 
 
-def _status_event(
-    sandbox: Sandbox, number: PhoneNumber, message: SentMessage, status: str, now: int
-) -> Event:
+def _status_event(sandbox: Sandbox, number: PhoneNumber, message: SentMessage, status: str, now: int) -> Event:
     message.statuses.append(status)
     sandbox.state.count(message.wa_id, status)
     return Event(

@@ -67,8 +67,15 @@ def status_item(message: SentMessage, status: str, timestamp: int, error_code: i
     return item
 
 
-def template_update_value(template_id: str, name: str, language: str, category: str, event: str,
-                          reason: str | None, other_title: str | None = None) -> dict[str, Any]:
+def template_update_value(
+    template_id: str,
+    name: str,
+    language: str,
+    category: str,
+    event: str,
+    reason: str | None,
+    other_title: str | None = None,
+) -> dict[str, Any]:
     value: dict[str, Any] = {
         "event": event,
         "message_template_id": int(template_id),  # an integer here, a string everywhere else (as Meta)
@@ -103,15 +110,17 @@ def envelope(events: Iterable[Event], now: int) -> dict[str, Any]:
                 changes.append({"field": "messages", "value": value})
             value["statuses"].append(event.item)
         else:
-            changes.append({
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": metadata,
-                    "contacts": [event.item["contact"]],
-                    "messages": [event.item["message"]],
-                },
-            })
+            changes.append(
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": metadata,
+                        "contacts": [event.item["contact"]],
+                        "messages": [event.item["message"]],
+                    },
+                }
+            )
     out: list[dict[str, Any]] = []
     for waba_id, changes in entries.items():
         entry: dict[str, Any] = {"id": waba_id, "changes": changes}

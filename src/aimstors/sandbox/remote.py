@@ -4,13 +4,22 @@ benchmarks and ``aimstors sandbox ...`` commands. Errors answered by the sandbox
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
+from functools import cache
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 __all__ = ["RemoteError", "SandboxRemote"]
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    # httpx builds a new context (~50 ms, loading CA certificates) per client unless given one; tests and the
+    # CLI make many short-lived clients.
+    return ssl.create_default_context()
 
 
 class RemoteError(Exception):
@@ -23,7 +32,7 @@ class RemoteError(Exception):
 class SandboxRemote:
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, verify=_tls())
 
     async def __aenter__(self) -> SandboxRemote:
         return self
@@ -46,15 +55,15 @@ class SandboxRemote:
 
     # -- simulated users ---------------------------------------------------------------------------------------
 
-    async def say(self, sender: str, text: str, *, phone_number_id: str | None = None,
-                  name: str | None = None) -> str:
+    async def say(self, sender: str, text: str, *, phone_number_id: str | None = None, name: str | None = None) -> str:
         """The user ``sender`` sends ``text``; returns the inbound wamid (the webhook follows)."""
         body = {"from": sender, "text": text, "phone_number_id": phone_number_id, "name": name}
         result = await self._call("POST", "/say", {k: v for k, v in body.items() if v is not None})
         return str(result["id"])
 
-    async def reply(self, sender: str, choice: str, *, message_id: str | None = None,
-                    phone_number_id: str | None = None) -> str:
+    async def reply(
+        self, sender: str, choice: str, *, message_id: str | None = None, phone_number_id: str | None = None
+    ) -> str:
         body = {"from": sender, "choice": choice, "message_id": message_id, "phone_number_id": phone_number_id}
         result = await self._call("POST", "/reply", {k: v for k, v in body.items() if v is not None})
         return str(result["id"])
@@ -65,8 +74,9 @@ class SandboxRemote:
         result: dict[str, Any] = await self._call("POST", "/templates", template)
         return result
 
-    async def review_template(self, name: str, action: str, *, language: str | None = None,
-                              reason: str | None = None) -> list[dict[str, Any]]:
+    async def review_template(
+        self, name: str, action: str, *, language: str | None = None, reason: str | None = None
+    ) -> list[dict[str, Any]]:
         body = {k: v for k, v in {"language": language, "reason": reason}.items() if v is not None}
         result = await self._call("POST", f"/templates/{name}/{action}", body)
         return list(result["templates"])
@@ -99,10 +109,12 @@ class SandboxRemote:
 
     # -- inspection ------------------------------------------------------------------------------------------
 
-    async def messages(self, *, to: str | None = None, phone_number_id: str | None = None,
-                       limit: int = 1000) -> list[dict[str, Any]]:
-        params = {k: v for k, v in {"to": to, "phone_number_id": phone_number_id, "limit": limit}.items()
-                  if v is not None}
+    async def messages(
+        self, *, to: str | None = None, phone_number_id: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        params = {
+            k: v for k, v in {"to": to, "phone_number_id": phone_number_id, "limit": limit}.items() if v is not None
+        }
         result = await self._call("GET", "/messages", params=params)
         return list(result["data"])
 
@@ -127,13 +139,13 @@ class SandboxRemote:
         result = await self._call("GET", "/conversations")
         return list(result["data"])
 
-    async def wait_idle(self, timeout: float = 10.0, poll: float = 0.02) -> dict[str, Any]:
+    async def wait_idle(self, within: float = 10.0, poll: float = 0.02) -> dict[str, Any]:
         """Wait until no webhook is pending or in flight; returns the webhook counters."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             stats = await self.webhooks()
             if stats["pending"] == 0 and stats["in_flight"] == 0:
                 return stats
             if time.monotonic() > deadline:
-                raise TimeoutError(f"webhooks still pending after {timeout} s: {stats}")
+                raise TimeoutError(f"webhooks still pending after {within} s: {stats}")
             await asyncio.sleep(poll)

@@ -24,8 +24,18 @@ __all__ = ["RunningSandbox", "SandboxThread", "running_sandbox", "serve"]
 def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
     # uvloop/httptools when installed ("auto"); no access log: it would cost ~20% of throughput and it would
     # print phone-number ids in paths at INFO.
-    return uvicorn.Config(app, host=host, port=port, access_log=False, log_level=log_level, loop="auto",
-                          http="auto", lifespan="on", timeout_keep_alive=30, backlog=2048)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level=log_level,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        timeout_keep_alive=30,
+        backlog=2048,
+    )
 
 
 def serve(config: SandboxConfig, *, log_level: str = "warning") -> None:
@@ -50,8 +60,9 @@ def _bound_socket(host: str) -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def running_sandbox(config: SandboxConfig | None = None, *, host: str = "127.0.0.1",
-                          log_level: str = "warning") -> AsyncIterator[RunningSandbox]:
+async def running_sandbox(
+    config: SandboxConfig | None = None, *, host: str = "127.0.0.1", log_level: str = "warning"
+) -> AsyncIterator[RunningSandbox]:
     """Serve the sandbox as a task in the running loop; yields once it accepts connections."""
     app = create_sandbox_app(config)
     sock = _bound_socket(host)
@@ -75,8 +86,9 @@ async def running_sandbox(config: SandboxConfig | None = None, *, host: str = "1
 class SandboxThread:
     """The sandbox on a background thread: ``with SandboxThread(config) as running: running.base_url``."""
 
-    def __init__(self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1",
-                 log_level: str = "warning") -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", log_level: str = "warning"
+    ) -> None:
         self._config = config
         self._host = host
         self._log_level = log_level

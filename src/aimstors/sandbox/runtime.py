@@ -56,6 +56,10 @@ class Sandbox:
         self.faults.set(self.config.faults)
         self.faults.injected.clear()
         self.webhook_url = self.config.webhook_url
+        self.failure_mode = self.config.failure_mode
+        self.http_status_overrides = dict(self.config.http_status_overrides)
+        self.limits.pair_limit = self.config.pair_rate_limit
+        self.limits.pair_window = self.config.pair_rate_window
         self.google = GoogleState(self.config.google)
         self.gemini = GeminiRules()
         self._seed_templates()
@@ -79,8 +83,11 @@ class Sandbox:
         if not token or token not in self.state.token_wabas:
             raise GraphError(190, message="Invalid OAuth access token - Cannot parse access token")
         if waba_id not in self.state.token_wabas[token]:
-            raise GraphError(190, message="Error validating access token: the token does not grant access to "
-                             "this WhatsApp Business Account")
+            raise GraphError(
+                190,
+                message="Error validating access token: the token does not grant access to "
+                "this WhatsApp Business Account",
+            )
 
     def check_token(self, token: str | None) -> None:
         if not token or token not in self.state.token_wabas:
@@ -115,8 +122,13 @@ class Sandbox:
     def summary(self) -> dict[str, Any]:
         return {
             "accounts": [
-                {"waba_id": a.waba_id, "name": a.name, "subscribed": a.subscribed, "phone_numbers": a.number_ids,
-                 "override_callback_uri": a.override_callback_uri}
+                {
+                    "waba_id": a.waba_id,
+                    "name": a.name,
+                    "subscribed": a.subscribed,
+                    "phone_numbers": a.number_ids,
+                    "override_callback_uri": a.override_callback_uri,
+                }
                 for a in self.state.accounts.values()
             ],
             "webhook_url": self.webhook_url,

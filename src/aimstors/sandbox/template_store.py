@@ -56,10 +56,12 @@ def seed(sandbox: Sandbox, seed_: TemplateSeed) -> Template:
     return template
 
 
-def _notify(sandbox: Sandbox, template: Template, event: str, reason: str | None,
-            other_title: str | None = None) -> None:
-    value = template_update_value(template.id, template.name, template.language, template.category, event, reason,
-                                  other_title)
+def _notify(
+    sandbox: Sandbox, template: Template, event: str, reason: str | None, other_title: str | None = None
+) -> None:
+    value = template_update_value(
+        template.id, template.name, template.language, template.category, event, reason, other_title
+    )
 
     def make(_now: int) -> Event:
         return Event("message_template_status_update", template.waba_id, None, None, value, "template")
@@ -75,9 +77,13 @@ def create(sandbox: Sandbox, waba_id: str, token: str | None, body: Any) -> dict
     check_definition(body)
     name, language = body["name"], body["language"]
     if sandbox.state.find_template(waba_id, name, language) is not None:
-        raise GraphError(100, f"Content in this language already exists for {name}.", subcode=2388024,
-                         user_title="Message template already exists",
-                         user_msg="Content in this language already exists.")
+        raise GraphError(
+            100,
+            f"Content in this language already exists for {name}.",
+            subcode=2388024,
+            user_title="Message template already exists",
+            user_msg="Content in this language already exists.",
+        )
     template = Template(
         id=ids.numeric_id(),
         waba_id=waba_id,
@@ -107,8 +113,9 @@ def _decode_cursor(cursor: str) -> int:
         raise GraphError(100, "Param after/before: invalid cursor.") from None
 
 
-def list_templates(sandbox: Sandbox, waba_id: str, token: str | None, query: dict[str, str], base_url: str,
-                   version: str) -> dict[str, Any]:
+def list_templates(
+    sandbox: Sandbox, waba_id: str, token: str | None, query: dict[str, str], base_url: str, version: str
+) -> dict[str, Any]:
     sandbox.account(waba_id, token)
     fields = {f.strip() for f in query.get("fields", "").split(",") if f.strip()} or None
     name = query.get("name", "").lower()
@@ -116,7 +123,8 @@ def list_templates(sandbox: Sandbox, waba_id: str, token: str | None, query: dic
     category = query.get("category", "").upper()
     language = query.get("language", "")
     rows = [
-        t for t in sandbox.state.templates.values()
+        t
+        for t in sandbox.state.templates.values()
         if t.waba_id == waba_id
         and (not name or name in t.name)
         and (not status or t.status == status)
@@ -132,18 +140,21 @@ def list_templates(sandbox: Sandbox, waba_id: str, token: str | None, query: dic
         start = _decode_cursor(query["after"]) + 1
     elif "before" in query:
         start = max(0, _decode_cursor(query["before"]) - limit)
-    page = rows[start:start + limit]
+    page = rows[start : start + limit]
     result: dict[str, Any] = {"data": [t.to_graph(fields) for t in page]}
     if page:
         end = start + len(page) - 1
         paging: dict[str, Any] = {"cursors": {"before": _encode_cursor(start), "after": _encode_cursor(end)}}
         keep = {k: v for k, v in query.items() if k not in {"after", "before", "access_token"}}
         if end + 1 < len(rows):
-            paging["next"] = (f"{base_url}/{version}/{waba_id}/message_templates?"
-                              f"{urlencode({**keep, 'after': _encode_cursor(end)})}")
+            paging["next"] = (
+                f"{base_url}/{version}/{waba_id}/message_templates?{urlencode({**keep, 'after': _encode_cursor(end)})}"
+            )
         if start > 0:
-            paging["previous"] = (f"{base_url}/{version}/{waba_id}/message_templates?"
-                                  f"{urlencode({**keep, 'before': _encode_cursor(start)})}")
+            paging["previous"] = (
+                f"{base_url}/{version}/{waba_id}/message_templates?"
+                f"{urlencode({**keep, 'before': _encode_cursor(start)})}"
+            )
         result["paging"] = paging
     return result
 
@@ -160,12 +171,14 @@ def edit(sandbox: Sandbox, template: Template, token: str | None, body: Any) -> 
         raise GraphError(100, "The request body must be a JSON object.")
     validate_operation("edit_template", body)
     if template.status not in _EDITABLE:
-        raise GraphError(100, f"A template with status {template.status} cannot be edited.",
-                         user_title="Template can't be edited")
+        raise GraphError(
+            100, f"A template with status {template.status} cannot be edited.", user_title="Template can't be edited"
+        )
     category = body.get("category")
     if category is not None and template.status == "APPROVED" and str(category).upper() != template.category:
-        raise GraphError(100, "The category of an approved template cannot be edited.",
-                         user_title="Template can't be edited")
+        raise GraphError(
+            100, "The category of an approved template cannot be edited.", user_title="Template can't be edited"
+        )
     check_definition({"parameter_format": template.parameter_format, **body}, creating=False)
     if category is not None:
         template.category = str(category).upper()
@@ -191,11 +204,15 @@ def delete(sandbox: Sandbox, waba_id: str, token: str | None, name: str | None, 
     sandbox.account(waba_id, token)
     if not name:
         raise GraphError(100, "Param name is required.")
-    matches = [t for t in sandbox.state.templates.values() if t.waba_id == waba_id and t.name == name
-               and (hsm_id is None or t.id == hsm_id)]
+    matches = [
+        t
+        for t in sandbox.state.templates.values()
+        if t.waba_id == waba_id and t.name == name and (hsm_id is None or t.id == hsm_id)
+    ]
     if not matches:
-        raise GraphError(100, f"Message template \"{name}\" not found.", subcode=2593002,
-                         user_title="Message template not found")
+        raise GraphError(
+            100, f'Message template "{name}" not found.', subcode=2593002, user_title="Message template not found"
+        )
     _delete(sandbox, matches)
 
 
@@ -204,16 +221,23 @@ def delete_by_id(sandbox: Sandbox, template: Template, token: str | None) -> Non
     _delete(sandbox, [template])
 
 
-def review(sandbox: Sandbox, name: str, action: str, *, language: str | None = None, reason: str | None = None,
-           waba_id: str | None = None) -> list[Template]:
+def review(
+    sandbox: Sandbox,
+    name: str,
+    action: str,
+    *,
+    language: str | None = None,
+    reason: str | None = None,
+    waba_id: str | None = None,
+) -> list[Template]:
     """Move every matching template to the action's status and post the webhook; returns them."""
     status = REVIEW_ACTIONS.get(action)
     if status is None:
         raise ValueError(f"unknown review action {action!r} (one of {', '.join(REVIEW_ACTIONS)})")
     matches = [
-        t for t in sandbox.state.templates.values()
-        if t.name == name and (language is None or t.language == language)
-        and (waba_id is None or t.waba_id == waba_id)
+        t
+        for t in sandbox.state.templates.values()
+        if t.name == name and (language is None or t.language == language) and (waba_id is None or t.waba_id == waba_id)
     ]
     if not matches:
         raise LookupError(f"no template named {name!r}")

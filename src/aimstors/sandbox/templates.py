@@ -17,8 +17,8 @@ from aimstors.sandbox.state import Template
 
 __all__ = [
     "CATEGORIES",
-    "check_send",
     "check_definition",
+    "check_send",
     "placeholders",
 ]
 
@@ -81,12 +81,14 @@ def check_definition(body: dict[str, Any], *, creating: bool = True) -> None:
         text = component.get("text")
         if kind in _LIMITS and isinstance(text, str) and len(text) > _LIMITS[kind]:
             raise _template_error(
-                f"{kind} text is longer than {_LIMITS[kind]} characters.", 2388040,
+                f"{kind} text is longer than {_LIMITS[kind]} characters.",
+                2388040,
                 "Message template character limit exceeded",
             )
         if kind == "HEADER" and str(component.get("format", "TEXT")).upper() not in {"TEXT", *_MEDIA_FORMATS}:
-            raise _template_error("HEADER format must be TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION.", 2388047,
-                                  "Invalid header format")
+            raise _template_error(
+                "HEADER format must be TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION.", 2388047, "Invalid header format"
+            )
         if isinstance(text, str) and kind in {"HEADER", "BODY"}:
             _check_placeholders(kind, text, parameter_format)
 
@@ -103,15 +105,22 @@ def _check_placeholders(kind: str, text: str, parameter_format: str) -> None:
     if kind == "BODY":
         stripped = text.strip()
         if _PLACEHOLDER.match(stripped) or re.search(r"\{\{\s*[A-Za-z0-9_]+\s*\}\}$", stripped):
-            raise _template_error("Variables can't be at the start or end of the template.", 2388299,
-                                  "Variables can't be at the start or end of the template")
+            raise _template_error(
+                "Variables can't be at the start or end of the template.",
+                2388299,
+                "Variables can't be at the start or end of the template",
+            )
 
 
 def check_send(template: Template | None, send: dict[str, Any]) -> None:
     """Raise the Graph error Meta gives for sending ``send`` (the request's ``template`` object)."""
     if template is None or template.status in {"PENDING", "REJECTED", "IN_APPEAL", "PENDING_DELETION"}:
-        raise GraphError(132001, "template name ({}) does not exist in {}".format(
-            send.get("name"), (send.get("language") or {}).get("code")))
+        raise GraphError(
+            132001,
+            "template name ({}) does not exist in {}".format(
+                send.get("name"), (send.get("language") or {}).get("code")
+            ),
+        )
     if template.status == "PAUSED":
         raise GraphError(132015)
     if template.status == "DISABLED":
@@ -130,8 +139,7 @@ def check_send(template: Template | None, send: dict[str, Any]) -> None:
     named = template.parameter_format == "named"
     _check_header(template, given.get("header", []), named)
     body = _component(template, "BODY")
-    _check_text_params("body", placeholders(str(body.get("text", ""))) if body else [], given.get("body", []),
-                       named)
+    _check_text_params("body", placeholders(str(body.get("text", ""))) if body else [], given.get("body", []), named)
     _check_buttons(template, buttons)
 
 
@@ -140,8 +148,7 @@ def _check_header(template: Template, params: list[dict[str, Any]], named: bool)
     header_format = str(header.get("format", "TEXT")).upper() if header else "TEXT"
     if header_format in _MEDIA_FORMATS:
         if len(params) != 1:
-            raise GraphError(132000, f"header: expected 1 {_MEDIA_FORMATS[header_format]} parameter, "
-                             f"got {len(params)}")
+            raise GraphError(132000, f"header: expected 1 {_MEDIA_FORMATS[header_format]} parameter, got {len(params)}")
         if params[0].get("type") != _MEDIA_FORMATS[header_format]:
             raise GraphError(132012, f"header: expected a {_MEDIA_FORMATS[header_format]} parameter")
         return

@@ -39,8 +39,9 @@ def _wa_id(sender: str) -> str:
     return wa_id
 
 
-def _deliver(sandbox: Sandbox, number: PhoneNumber, wa_id: str, message: dict[str, Any], kind: str,
-             name: str | None) -> str:
+def _deliver(
+    sandbox: Sandbox, number: PhoneNumber, wa_id: str, message: dict[str, Any], kind: str, name: str | None
+) -> str:
     now = sandbox.clock.now()
     conversation = sandbox.state.conversation(number.id, wa_id)
     if name:
@@ -54,15 +55,17 @@ def _deliver(sandbox: Sandbox, number: PhoneNumber, wa_id: str, message: dict[st
     contact = {"profile": {"name": conversation.name}, "wa_id": wa_id}
 
     def make(_now: int) -> Event:
-        return Event("messages", number.waba_id, number.id, number.digits,
-                     {"contact": contact, "message": message}, "message")
+        return Event(
+            "messages", number.waba_id, number.id, number.digits, {"contact": contact, "message": message}, "message"
+        )
 
     sandbox.dispatcher.schedule(make, 0.0)
     return wamid
 
 
-def say(sandbox: Sandbox, sender: str, text: str, *, phone_number_id: str | None = None,
-        name: str | None = None) -> str:
+def say(
+    sandbox: Sandbox, sender: str, text: str, *, phone_number_id: str | None = None, name: str | None = None
+) -> str:
     """The user ``sender`` writes ``text`` to the number; returns the inbound message id."""
     number = _number(sandbox, phone_number_id)
     return _deliver(sandbox, number, _wa_id(sender), {"text": {"body": text}}, "text", name)
@@ -75,9 +78,11 @@ def _last_answerable(sandbox: Sandbox, number: PhoneNumber, wa_id: str, message_
             raise UserError("the user did not receive that message")
         return found
     for message in reversed(sandbox.state.messages.values()):
-        if message.wa_id == wa_id and message.phone_number_id == number.id and message.type in {
-            "interactive", "template"
-        }:
+        if (
+            message.wa_id == wa_id
+            and message.phone_number_id == number.id
+            and message.type in {"interactive", "template"}
+        ):
             return message
     raise UserError("the user received no interactive or template message to reply to")
 
@@ -106,8 +111,15 @@ def _choices(message: SentMessage) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def reply(sandbox: Sandbox, sender: str, choice: str, *, message_id: str | None = None,
-          phone_number_id: str | None = None, name: str | None = None) -> str:
+def reply(
+    sandbox: Sandbox,
+    sender: str,
+    choice: str,
+    *,
+    message_id: str | None = None,
+    phone_number_id: str | None = None,
+    name: str | None = None,
+) -> str:
     """The user taps ``choice`` (a button/row id or title, or a quick-reply payload) in a message they got."""
     number = _number(sandbox, phone_number_id)
     wa_id = _wa_id(sender)
@@ -120,6 +132,7 @@ def reply(sandbox: Sandbox, sender: str, choice: str, *, message_id: str | None 
             if kind == "button":
                 return _deliver(sandbox, number, wa_id, {"context": context, "button": payload}, "button", name)
             interactive = {"type": kind, kind: payload}
-            return _deliver(sandbox, number, wa_id, {"context": context, "interactive": interactive},
-                            "interactive", name)
+            return _deliver(
+                sandbox, number, wa_id, {"context": context, "interactive": interactive}, "interactive", name
+            )
     raise UserError(f"the message offers no choice {choice!r}")

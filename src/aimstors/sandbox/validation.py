@@ -99,16 +99,27 @@ def _patch_location(schemas: dict[str, Any]) -> None:
 
 def _patch_interactive(schemas: dict[str, Any]) -> None:
     enum = schemas["InteractiveObject"]["properties"]["type"]["enum"]
-    enum.extend(["order_details", "order_status", "cta_url", "location_request_message", "address_message",
-                 "voice_call"])
-    schemas["ActionObject"]["oneOf"].append({
-        "required": ["name"],
-        "properties": {
-            "name": {"enum": ["review_and_pay", "review_order", "cta_url", "send_location", "address_message",
-                              "voice_call"]},
-            "parameters": {"type": "object"},
-        },
-    })
+    enum.extend(
+        ["order_details", "order_status", "cta_url", "location_request_message", "address_message", "voice_call"]
+    )
+    schemas["ActionObject"]["oneOf"].append(
+        {
+            "required": ["name"],
+            "properties": {
+                "name": {
+                    "enum": [
+                        "review_and_pay",
+                        "review_order",
+                        "cta_url",
+                        "send_location",
+                        "address_message",
+                        "voice_call",
+                    ]
+                },
+                "parameters": {"type": "object"},
+            },
+        }
+    )
 
 
 PATCHES: tuple[Callable[[dict[str, Any]], None], ...] = (
@@ -163,7 +174,7 @@ def _merge_all_of(node: Any) -> Any:
 
 @cache
 def _prepared_schemas() -> dict[str, Any]:
-    schemas = copy.deepcopy(load_excerpt()["schemas"])
+    schemas: dict[str, Any] = copy.deepcopy(load_excerpt()["schemas"])
     for patch in PATCHES:
         patch(schemas)
     return schemas
@@ -181,7 +192,16 @@ def _message_validators() -> dict[str, Draft202012Validator]:
 
 
 MESSAGE_TYPES: tuple[str, ...] = (
-    "text", "audio", "document", "image", "location", "video", "sticker", "reaction", "interactive", "template",
+    "text",
+    "audio",
+    "document",
+    "image",
+    "location",
+    "video",
+    "sticker",
+    "reaction",
+    "interactive",
+    "template",
     "contacts",
 )
 
@@ -245,7 +265,7 @@ def validate_message(body: Any) -> str:
     if kind not in validators:
         raise GraphError(100, f"Param type: unsupported message type {kind!r}")
     validator = validators[kind]
-    key = _shape_key(validator.schema, body)
+    key = _shape_key(_schema_of(kind), body)
     if key in _valid_shapes:
         return kind
     if not validator.is_valid(body):  # the fast path; collect errors only for bad bodies
@@ -282,7 +302,7 @@ def _raw(value: Any) -> Any:
     return value
 
 
-def _shape(schema: dict[str, Any], value: Any) -> Any:  # noqa: PLR0911 - one return per schema form
+def _shape(schema: dict[str, Any], value: Any) -> Any:
     kind = schema.get("type")
     keys = schema.keys()
     if kind == "string" and keys <= _STRING_KEYS:
@@ -292,8 +312,10 @@ def _shape(schema: dict[str, Any], value: Any) -> Any:  # noqa: PLR0911 - one re
         if isinstance(value, bool):
             return _PASSED
     elif kind in ("number", "integer") and len(keys) == 1:
-        if isinstance(value, int | float) and not isinstance(value, bool) and (
-            kind == "number" or isinstance(value, int)
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and (kind == "number" or isinstance(value, int))
         ):
             return _PASSED
     elif kind == "array" and len(keys) == 1:
@@ -306,6 +328,11 @@ def _shape(schema: dict[str, Any], value: Any) -> Any:  # noqa: PLR0911 - one re
     elif kind == "array" and keys <= _ARRAY_KEYS and isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [_shape(schema["items"], v) for v in value]
     return _raw(value)
+
+
+def _schema_of(kind: str) -> dict[str, Any]:
+    schema: dict[str, Any] = _message_validators()[kind].schema  # type: ignore[assignment]
+    return schema
 
 
 def _shape_key(schema: dict[str, Any], body: dict[str, Any]) -> bytes:

@@ -112,3 +112,22 @@ async def test_verify_finds_what_does_not_add_up_and_rebuild_repairs_checkpoints
     assert problems["unbalanced_transaction"].transaction_id == txn
     assert problems["negative_balance"].account_id == account_id
     assert "unbalanced_currency" in problems
+
+
+async def test_verify_checks_what_each_draw_recorded_as_left_of_its_reservation(db: Database, tree: Tree) -> None:
+    await ledger.topup(db, tree.ws_a, 100, key="t")
+    hold = await ledger.reserve(db, tree.ws_a, 60, key="r")
+    await ledger.settle(db, tree.ws_a, hold.transaction_id, 10, key="s1")
+    settled = await ledger.settle(db, tree.ws_a, hold.transaction_id, 15, key="s2")
+    await ledger.release(db, tree.ws_a, hold.transaction_id, amount=5, key="r1")
+    assert await ledger.remaining(db, tree.ws_a, hold.transaction_id) == 30
+    assert (await ledger.verify(db)).ok
+
+    async with db.connect(Scope.system(), write=True) as conn:
+        await conn.execute(
+            update(t.transactions).where(t.transactions.c.id == settled.transaction_id).values(reservation_remaining=99)
+        )
+    problems = (await ledger.verify(db)).problems
+    assert [(p.kind, p.transaction_id, p.expected, p.actual) for p in problems] == [
+        ("reservation_mismatch", settled.transaction_id, 35, 99)
+    ]

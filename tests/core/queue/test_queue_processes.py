@@ -183,4 +183,4 @@ async def test_the_claim_reads_the_partial_claim_index(db: Database) -> None:
     assert "TEMP B-TREE" not in claim_plan and "Sort" not in claim_plan, claim_plan  # rows come in claim order
     if not db.is_sqlite:
         assert "Seq Scan" not in claim_plan, claim_plan
-        assert "ix_jobs_running_lease" in reclaim_plan, reclaim_plan
+        assert "Seq Scan" not in reclaim_plan, reclaim_plan  # an index on status (which one is up to the planner)

@@ -175,3 +175,10 @@ def test_handlers_register_once_per_kind() -> None:
     assert "a" in registry and registry.kinds() == ["a"] and registry.get("a") is a
     with pytest.raises(ValueError, match="job kind 'a' already has a handler"):
         registry.add("a", a)
+
+
+def test_the_listener_connects_with_the_databases_dsn_minus_sqlalchemy_options() -> None:
+    from aimstors.core.queue.wakeups import asyncpg_dsn
+
+    url = "postgresql+asyncpg://app:s%40cret@db.internal:5433/aimstors?prepared_statement_cache_size=0&sslmode=require"
+    assert asyncpg_dsn(url) == "postgresql://app:s%40cret@db.internal:5433/aimstors?sslmode=require"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import os
+import signal
 
 from aimstors.core.db import Database
 from aimstors.core.queue import HandlerRegistry, JobContext, Worker
@@ -77,6 +79,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` dumps every thread's stack to stderr
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
     parser.add_argument("--behaviour", choices=["record", "sleep", "block"], default="record")

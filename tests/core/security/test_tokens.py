@@ -134,9 +134,7 @@ def test_generated_secret_is_long_enough_and_random() -> None:
     assert secret != generate_token_secret()
     verify_token(
         secret,
-        issue_token(
-            secret, user_id=1, tenant_id=1, role="super_admin", token_version=0, ttl_seconds=60, now=NOW
-        ),
+        issue_token(secret, user_id=1, tenant_id=1, role="super_admin", token_version=0, ttl_seconds=60, now=NOW),
         now=NOW,
     )
 

@@ -42,9 +42,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Entries past the newest checkpoint before a new one is due: bounds the rows a balance sums. Sized by
-# bench/ledger.py: under Postgres row-level security each summed row costs ~0.5 µs of policy check, so 10,000
-# rows alone take ~5 ms; 2,000 keep a worst-case balance read near 2 ms.
-CHECKPOINT_EVERY = 2_000
+# bench/ledger.py: under Postgres row-level security each summed row costs 0.5-1 µs of policy check, so a
+# 10,000-entry tail alone takes 5-10 ms; at 1,000 the worst-case balance read stays near 2 ms, for one small
+# checkpoint row per 1,000 entries.
+CHECKPOINT_EVERY = 1_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -162,7 +162,7 @@ async def _apply(conn: AsyncConnection, mv: Movement) -> tuple[Receipt, list[tup
         log.debug("ledger: %s replayed (transaction %d)", existing.kind, existing.id)
         return Receipt(existing.id, existing.kind, mv.tenant_id, int(moved), replayed=True), []
 
-    amount = await _resolve_amount(conn, mv, debit)
+    amount, remaining_after = await _resolve_amount(conn, mv, debit)
     every = checkpoints.CHECKPOINT_EVERY
     checked_tail: int | None = None
     if amount and not debit.allow_negative:
@@ -186,6 +186,7 @@ async def _apply(conn: AsyncConnection, mv: Movement) -> tuple[Receipt, list[tup
                 memo=mv.memo,
                 actor_user_id=mv.actor_user_id,
                 reservation_id=mv.reservation_id,
+                reservation_remaining=remaining_after,
                 created_at=now,
             )
             .returning(tx.c.id)
@@ -224,40 +225,48 @@ async def _apply(conn: AsyncConnection, mv: Movement) -> tuple[Receipt, list[tup
     return Receipt(transaction_id, mv.kind, mv.tenant_id, amount), due
 
 
-async def _resolve_amount(conn: AsyncConnection, mv: Movement, debit: Account) -> int:
-    """The amount to move: as asked, or for a reservation, checked against (or defaulting to) what remains."""
+async def _resolve_amount(conn: AsyncConnection, mv: Movement, debit: Account) -> tuple[int, int | None]:
+    """(amount to move, what remains of the reservation after it — None for movements outside a reservation).
+
+    The amount is as asked or, drawing on a reservation, checked against (or defaulting to) what remains of it.
+    """
+    if mv.amount is None and mv.reservation_id is None:
+        raise InvalidInput("an amount is required")
+    if mv.kind == "reserve":
+        assert mv.amount is not None
+        return mv.amount, mv.amount
     if mv.reservation_id is None:
-        if mv.amount is None:
-            raise InvalidInput("an amount is required")
-        return mv.amount
-    remaining = await reservation_remaining(conn, mv.tenant_id, mv.reservation_id, debit.id)
+        assert mv.amount is not None
+        return mv.amount, None
+    remaining = await reservation_remaining(conn, mv.tenant_id, mv.reservation_id)
     if mv.amount is None:
-        return remaining
+        return remaining, 0
     if mv.amount > remaining:
         currency = account_currency(debit.name)
         raise InsufficientFunds(
             f"reservation {mv.reservation_id} has {micro_to_credits(remaining)} {currency} left; "
             f"requested {micro_to_credits(mv.amount)}"
         )
-    return mv.amount
+    return mv.amount, remaining - mv.amount
 
 
-async def reservation_remaining(
-    conn: AsyncConnection, tenant_id: int, reservation_id: int, reserved_account_id: int
-) -> int:
-    """What is still held by a reservation: its entry into the reserved account minus every release/settle."""
-    e, tx = t.entries, t.transactions
-    stmt = (
-        select(func.coalesce(func.sum(e.c.amount), 0))
-        .select_from(e.join(tx, tx.c.id == e.c.transaction_id))
-        .where(
-            e.c.tenant_id == tenant_id,
-            e.c.account_id == reserved_account_id,
-            tx.c.tenant_id == tenant_id,
-            or_(tx.c.id == reservation_id, tx.c.reservation_id == reservation_id),
-        )
+async def reservation_remaining(conn: AsyncConnection, tenant_id: int, reservation_id: int) -> int:
+    """What is still held by a reservation: the ``reservation_remaining`` of its latest draw (release or
+    settle), or of the reserve itself before any draw. Two index probes, however long the campaign."""
+    tx = t.transactions
+    latest_draw = (
+        select(tx.c.reservation_remaining)
+        .where(tx.c.tenant_id == tenant_id, tx.c.reservation_id == reservation_id)
+        .order_by(tx.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    return int((await conn.execute(stmt)).scalar_one())
+    reserved = (
+        select(tx.c.reservation_remaining)
+        .where(tx.c.tenant_id == tenant_id, tx.c.id == reservation_id, tx.c.kind == "reserve")
+        .scalar_subquery()
+    )
+    return int((await conn.execute(select(func.coalesce(latest_draw, reserved, 0)))).scalar_one())
 
 
 async def _checkpoint_quietly(db: Database, tenant_id: int, account_id: int) -> None:

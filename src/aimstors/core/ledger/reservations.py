@@ -3,8 +3,10 @@
 ``reserve`` moves credits from the tenant's available account to its ``<currency>:reserved`` account and returns a
 :class:`Receipt` whose ``transaction_id`` is the reservation id. ``settle`` (alias ``spend_from_reservation``) moves
 part of the hold to the platform's revenue; ``release`` gives part or all of what remains back to the available
-account. Neither can draw more than remains of that reservation. Reservations are entries like everything else:
-what remains is derived from them, never stored.
+account. Neither can draw more than remains of that reservation. Reservations are entries like everything else;
+each reserve, release and settle transaction also records what remains of its reservation after it (derived,
+written once under the account lock, checked by ``verify()``), so the check stays one index probe however many
+messages a campaign settles.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from aimstors.core.ledger.accounts import (
     Currency,
     account_currency,
     available_account,
-    find_account,
     platform_root_id,
     require_currency,
     reserved_account,
@@ -142,10 +143,8 @@ spend_from_reservation = settle
 async def remaining(db: Database, tenant_id: int, reservation_id: int) -> int:
     """What is still held by a reservation, in micro-credits. Raises NotFound for an unknown reservation."""
     async with db.connect(Scope.tenant(tenant_id)) as conn:
-        cur = await _reservation_currency(conn, tenant_id, reservation_id)
-        account = await find_account(conn, tenant_id, reserved_account(cur))
-        assert account is not None  # the reservation's own entry is in it
-        return await reservation_remaining(conn, tenant_id, reservation_id, account.id)
+        await _reservation_currency(conn, tenant_id, reservation_id)  # NotFound unless it is one
+        return await reservation_remaining(conn, tenant_id, reservation_id)
 
 
 async def _reservation_currency(conn: AsyncConnection, tenant_id: int, reservation_id: int) -> Currency:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 
 from aimstors.core.db import Database, Scope
 from aimstors.core.ledger import tables as t
@@ -21,7 +22,8 @@ class Problem:
     """One inconsistency. ``kind`` is one of ``unbalanced_transaction`` (its entries do not sum to zero),
     ``checkpoint_mismatch`` (a checkpoint's balance differs from the sum of the entries it covers),
     ``balance_mismatch`` (the checkpoint-based balance differs from the sum of all entries),
-    ``negative_balance`` (an account that may not go negative did), ``unbalanced_currency``."""
+    ``negative_balance`` (an account that may not go negative did), ``unbalanced_currency``,
+    ``reservation_mismatch`` (what a draw recorded as left of its reservation is not what its entries leave)."""
 
     kind: str
     message: str
@@ -102,6 +104,7 @@ async def verify(db: Database) -> VerifyReport:
                 )
                 .scalar_subquery()
             )
+            reservation_rows = (await conn.execute(_reservation_mismatches())).all()
             checkpoint_rows = (
                 await conn.execute(
                     select(
@@ -118,6 +121,19 @@ async def verify(db: Database) -> VerifyReport:
                 transaction_id=txn.transaction_id,
                 expected=0,
                 actual=int(txn.total),
+            )
+        )
+
+    for draw in reservation_rows:
+        problems.append(
+            Problem(
+                "reservation_mismatch",
+                f"transaction {draw.id} records {micro_to_credits(int(draw.reservation_remaining or 0))} left of "
+                f"reservation {draw.rid}; its entries leave {micro_to_credits(int(draw.true_remaining))}",
+                tenant_id=draw.tenant_id,
+                transaction_id=draw.id,
+                expected=int(draw.true_remaining),
+                actual=None if draw.reservation_remaining is None else int(draw.reservation_remaining),
             )
         )
 
@@ -183,4 +199,35 @@ async def verify(db: Database) -> VerifyReport:
         entries=sum(n for _, n in raw.values()),
         checkpoints=len(checkpoint_rows),
         problems=tuple(problems),
+    )
+
+
+def _reservation_mismatches() -> Select[Any]:
+    """Reserve/release/settle transactions whose recorded ``reservation_remaining`` differs from the running sum
+    of the reservation's entries in a ``…:reserved`` account."""
+    e, a, tx = t.entries, t.accounts, t.transactions
+    legs = (
+        select(e.c.transaction_id, e.c.amount)
+        .select_from(e.join(a, a.c.id == e.c.account_id))
+        .where(a.c.name.like("%:reserved"))
+        .subquery()
+    )
+    reservation = func.coalesce(tx.c.reservation_id, tx.c.id)
+    running = func.sum(func.coalesce(legs.c.amount, 0)).over(partition_by=reservation, order_by=tx.c.id)
+    draws = (
+        select(
+            tx.c.id,
+            tx.c.tenant_id,
+            reservation.label("rid"),
+            tx.c.reservation_remaining,
+            running.label("true_remaining"),
+        )
+        .select_from(tx.outerjoin(legs, legs.c.transaction_id == tx.c.id))
+        .where(tx.c.kind.in_(("reserve", "release", "settle")))
+        .subquery()
+    )
+    return (
+        select(draws)
+        .where(or_(draws.c.reservation_remaining.is_(None), draws.c.reservation_remaining != draws.c.true_remaining))
+        .order_by(draws.c.id)
     )

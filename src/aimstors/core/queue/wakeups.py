@@ -50,9 +50,17 @@ def wake_local(url: str, queues: Iterable[str]) -> None:
             callback(queue)
 
 
+# URL query parameters that mean the same to asyncpg as a DSN; any other (SQLAlchemy dialect options such as
+# ``prepared_statement_cache_size``) would reach the server as an unknown setting, so it is dropped.
+_DSN_PARAMS = frozenset({"sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword", "ssl",
+                         "connect_timeout", "target_session_attrs", "options", "host", "port", "passfile"})  # fmt: skip
+
+
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
     """The plain ``postgresql://`` DSN asyncpg wants, from an SQLAlchemy ``postgresql+asyncpg://`` URL."""
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    url = make_url(sqlalchemy_url)
+    query = {key: value for key, value in url.query.items() if key in _DSN_PARAMS}
+    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
 class PgListener:

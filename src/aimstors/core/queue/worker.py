@@ -136,6 +136,7 @@ class Worker:
         self._running = 0
         self._done: dict[str, list[int]] = defaultdict(list)
         self._failures: list[Failure] = []
+        self._outcomes = 0  # len of _done's lists plus _failures, kept as a count for the hot path
 
     # ----------------------------------------------------------------------------------------------- control
 
@@ -245,9 +246,9 @@ class Worker:
                     self.queues, owner=self._next_owner(), limit=limit, lease_seconds=self.lease_seconds,
                     reclaim=reclaim,
                 )  # fmt: skip
-            except DatabaseUnavailable as exc:
-                log.warning("worker %s: claim failed (%s); retrying", self.worker_id, exc.message)
-                await self._sleep(self.poll_interval * 4)
+            except Exception as exc:
+                _log_db_error(exc, "worker %s: claiming failed; retrying", self.worker_id)
+                await self._sleep(max(self.poll_interval, 1.0))
                 continue
             if reclaim:
                 last_reclaim = time.monotonic()
@@ -264,8 +265,10 @@ class Worker:
 
     async def _sleep(self, seconds: float) -> None:
         """Wait for a wake-up (notification, local enqueue, stop, drained runners) or ``seconds``."""
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races a wake-up.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     # ------------------------------------------------------------------------------------------------ runners
 
@@ -321,8 +324,9 @@ class Worker:
         self._outcome_recorded()
 
     def _outcome_recorded(self) -> None:
+        self._outcomes += 1
         self._has_outcomes.set()
-        if sum(map(len, self._done.values())) + len(self._failures) >= self.batch_size:
+        if self._outcomes >= self.batch_size:
             self._flush_now.set()
 
     # ------------------------------------------------------------------------------------ settling and leases
@@ -331,9 +335,16 @@ class Worker:
         while True:
             await self._has_outcomes.wait()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_now.wait(), self.flush_interval)
+                async with asyncio.timeout(self.flush_interval):
+                    await self._flush_now.wait()
             if not await self._flush():
                 await asyncio.sleep(self.poll_interval)
+
+    def _forget(self, job_id: int, owner: str) -> None:
+        """Drop a job from the jobs in hand, unless it has been claimed again since (under a new token)."""
+        held = self._in_hand.get(job_id)
+        if held is not None and held.lease_owner == owner:
+            del self._in_hand[job_id]
 
     async def _flush(self) -> bool:
         """Write the outcomes collected so far; False (outcomes kept for a retry) if the database failed."""
@@ -341,23 +352,27 @@ class Worker:
             self._has_outcomes.clear()
             self._flush_now.clear()
             done, failures = dict(self._done), self._failures
-            self._done, self._failures = defaultdict(list), []
+            self._done, self._failures, self._outcomes = defaultdict(list), [], 0
             if not done and not failures:
                 return True
             try:
                 await self.store.settle(done, failures)
-            except DatabaseUnavailable as exc:
-                log.warning("worker %s: recording job outcomes failed (%s); retrying", self.worker_id, exc.message)
+            except (Exception, asyncio.CancelledError) as exc:
+                # Keep the outcomes for the next flush; settling twice is harmless (it matches running jobs only).
                 for owner, ids in done.items():
                     self._done[owner].extend(ids)
                 self._failures.extend(failures)
+                self._outcomes += sum(map(len, done.values())) + len(failures)
                 self._has_outcomes.set()
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                _log_db_error(exc, "worker %s: recording job outcomes failed; retrying", self.worker_id)
                 return False
-            for ids in done.values():
+            for owner, ids in done.items():
                 for job_id in ids:
-                    self._in_hand.pop(job_id, None)
+                    self._forget(job_id, owner)
             for failure in failures:
-                self._in_hand.pop(failure.job_id, None)
+                self._forget(failure.job_id, failure.lease_owner)
             if not self._in_hand:
                 self._wake.set()  # everything in hand is settled: claim again now (retries may be due)
             return True
@@ -369,12 +384,12 @@ class Worker:
                 held = _by_owner(self._in_hand.values())
                 try:
                     kept = await self.store.renew(held, lease_seconds=self.lease_seconds)
-                except DatabaseUnavailable as exc:
-                    log.warning("worker %s: renewing leases failed (%s)", self.worker_id, exc.message)
+                except Exception as exc:
+                    _log_db_error(exc, "worker %s: renewing leases failed", self.worker_id)
                     continue
-                lost = [job_id for ids in held.values() for job_id in ids if job_id not in kept]
-                for job_id in lost:
-                    self._in_hand.pop(job_id, None)
+                lost = [(job_id, owner) for owner, ids in held.items() for job_id in ids if job_id not in kept]
+                for job_id, owner in lost:
+                    self._forget(job_id, owner)
                 if lost:
                     self.stats.lost += len(lost)
                     log.warning("worker %s: lost the lease of %d job(s) to another worker", self.worker_id, len(lost))
@@ -392,15 +407,13 @@ class Worker:
         if waiting:
             try:
                 self.stats.released += await self.store.release(_by_owner(waiting))
-            except DatabaseUnavailable as exc:
-                log.warning(
-                    "worker %s: releasing %d job(s) failed (%s); they return when their lease expires",
-                    self.worker_id,
-                    len(waiting),
-                    exc.message,
-                )
+            except Exception as exc:
+                _log_db_error(
+                    exc, "worker %s: releasing %d job(s) failed; they return when their lease expires",
+                    self.worker_id, len(waiting),
+                )  # fmt: skip
             for job in waiting:
-                self._in_hand.pop(job.id, None)
+                self._forget(job.id, job.lease_owner)
         if any(not r.done() for r in runners):
 
             async def finished() -> None:
@@ -422,15 +435,22 @@ class Worker:
                 for runner in still_running:
                     runner.cancel()
             await asyncio.gather(everyone, return_exceptions=True)
-        async with self._settle_lock:  # never cancel a flush half-way: its outcomes would be dropped
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         if not await self._flush():
             log.warning(
                 "worker %s: could not record some outcomes; those jobs return when their lease expires",
                 self.worker_id,
             )
+
+
+def _log_db_error(exc: Exception, message: str, *args: object) -> None:
+    """An expected outage (DatabaseUnavailable) as one warning line; anything else with its traceback."""
+    if isinstance(exc, DatabaseUnavailable):
+        log.warning(message + " (%s)", *args, exc.message)
+    else:
+        log.error(message, *args, exc_info=exc)
 
 
 def _by_owner(jobs: Iterable[ClaimedJob]) -> dict[str, list[int]]:

@@ -69,8 +69,19 @@ async def json_body(request: Request[Any, Any, Any], *, optional: bool = False) 
 
 @lru_cache(maxsize=256)
 def _usage(waba_id: str) -> str:
-    return _encoder.encode({waba_id: [{"type": "whatsapp", "call_count": 1, "total_cputime": 1, "total_time": 1,
-                                       "estimated_time_to_regain_access": 0}]}).decode()
+    return _encoder.encode(
+        {
+            waba_id: [
+                {
+                    "type": "whatsapp",
+                    "call_count": 1,
+                    "total_cputime": 1,
+                    "total_time": 1,
+                    "estimated_time_to_regain_access": 0,
+                }
+            ]
+        }
+    ).decode()
 
 
 def graph_headers(version: str | None, waba_id: str | None = None) -> dict[str, str]:
@@ -104,7 +115,7 @@ def raw_bearer(scope: Scope) -> str | None:
 async def read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
-        message = await receive()
+        message: Any = await receive()
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -115,18 +126,23 @@ async def send_json(send: Send, body: Any, status: int, headers: dict[str, str])
     content = _encoder.encode(body)
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
     raw.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": content})
+    start: Any = {"type": "http.response.start", "status": status, "headers": raw}
+    await send(start)
+    await send({"type": "http.response.body", "body": content, "more_body": False})
 
 
 def unknown_path(method: str, path: str) -> GraphError:
-    return GraphError(100, "", message=f"Unsupported {method.lower()} request. Unknown path components: {path}",
-                      error_type="GraphMethodException")
+    return GraphError(
+        100,
+        "",
+        message=f"Unsupported {method.lower()} request. Unknown path components: {path}",
+        error_type="GraphMethodException",
+    )
 
 
-def graph_error_parts(exc: GraphError, version: str | None, overrides: dict[int, int]) -> tuple[
-    int, dict[str, Any], dict[str, str]
-]:
+def graph_error_parts(
+    exc: GraphError, version: str | None, overrides: dict[int, int]
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     """HTTP status, Meta's envelope and headers for a Graph error (one mapping for both response paths)."""
     body = exc.envelope()
     headers = graph_headers(version)
@@ -136,8 +152,7 @@ def graph_error_parts(exc: GraphError, version: str | None, overrides: dict[int,
 
 
 def graph_response(body: Any, version: str | None, waba_id: str | None = None, status: int = 200) -> Response[bytes]:
-    return Response(_encoder.encode(body), status_code=status, media_type=JSON,
-                    headers=graph_headers(version, waba_id))
+    return Response(_encoder.encode(body), status_code=status, media_type=JSON, headers=graph_headers(version, waba_id))
 
 
 def json_response(body: Any, status: int = 200) -> Response[bytes]:

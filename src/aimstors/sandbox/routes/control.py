@@ -52,14 +52,18 @@ def _convert(data: Any, kind: type[Any], what: str) -> Any:
         raise ControlError(f"{what}: {exc}") from None
 
 
-def control_routes(sb: Sandbox) -> list[HTTPRouteHandler]:  # noqa: C901 - one closure per endpoint
+def control_routes(sb: Sandbox) -> list[HTTPRouteHandler]:  # noqa: PLR0915 - a closure per endpoint
     @post("/_sandbox/say", status_code=200)
     async def say(request: Req) -> Response[bytes]:
         data = await _body(request)
         try:
-            wamid = users.say(sb, _str(data, "from") or "", _str(data, "text") or "",
-                              phone_number_id=_str(data, "phone_number_id", required=False),
-                              name=_str(data, "name", required=False))
+            wamid = users.say(
+                sb,
+                _str(data, "from") or "",
+                _str(data, "text") or "",
+                phone_number_id=_str(data, "phone_number_id", required=False),
+                name=_str(data, "name", required=False),
+            )
         except users.UserError as exc:
             raise ControlError(str(exc)) from None
         return json_response({"id": wamid})
@@ -68,10 +72,14 @@ def control_routes(sb: Sandbox) -> list[HTTPRouteHandler]:  # noqa: C901 - one c
     async def reply(request: Req) -> Response[bytes]:
         data = await _body(request)
         try:
-            wamid = users.reply(sb, _str(data, "from") or "", _str(data, "choice") or "",
-                                message_id=_str(data, "message_id", required=False),
-                                phone_number_id=_str(data, "phone_number_id", required=False),
-                                name=_str(data, "name", required=False))
+            wamid = users.reply(
+                sb,
+                _str(data, "from") or "",
+                _str(data, "choice") or "",
+                message_id=_str(data, "message_id", required=False),
+                phone_number_id=_str(data, "phone_number_id", required=False),
+                name=_str(data, "name", required=False),
+            )
         except users.UserError as exc:
             raise ControlError(str(exc)) from None
         return json_response({"id": wamid})
@@ -85,12 +93,18 @@ def control_routes(sb: Sandbox) -> list[HTTPRouteHandler]:  # noqa: C901 - one c
         return json_response(template.to_graph())
 
     @post("/_sandbox/templates/{name:str}/{action:str}", status_code=200)
-    async def review(request: Req, name: str, action: str) -> Response[bytes]:
+    async def review(request: Req) -> Response[bytes]:
+        name, action = (request.path_params["name"], request.path_params["action"])
         data = await _body(request)
         try:
-            changed = template_store.review(sb, name, action, language=_str(data, "language", required=False),
-                                            reason=_str(data, "reason", required=False),
-                                            waba_id=_str(data, "waba_id", required=False))
+            changed = template_store.review(
+                sb,
+                name,
+                action,
+                language=_str(data, "language", required=False),
+                reason=_str(data, "reason", required=False),
+                waba_id=_str(data, "waba_id", required=False),
+            )
         except ValueError as exc:
             raise ControlError(str(exc)) from None
         except LookupError as exc:
@@ -139,7 +153,8 @@ def control_routes(sb: Sandbox) -> list[HTTPRouteHandler]:  # noqa: C901 - one c
         return json_response(sb.summary())
 
     @post("/_sandbox/numbers/{phone_number_id:str}", status_code=200)
-    async def number(request: Req, phone_number_id: str) -> Response[bytes]:
+    async def number(request: Req) -> Response[bytes]:
+        phone_number_id = request.path_params["phone_number_id"]
         found = sb.state.numbers.get(phone_number_id)
         if found is None:
             raise ControlError(f"no phone number {phone_number_id}", 404)
@@ -154,8 +169,14 @@ def control_routes(sb: Sandbox) -> list[HTTPRouteHandler]:  # noqa: C901 - one c
                 setattr(found, key, _str(data, key))
         if "registered" in data:
             found.registered = bool(data["registered"])
-        return json_response({"id": found.id, "throughput_mps": found.throughput_mps,
-                              "quality_rating": found.quality_rating, "registered": found.registered})
+        return json_response(
+            {
+                "id": found.id,
+                "throughput_mps": found.throughput_mps,
+                "quality_rating": found.quality_rating,
+                "registered": found.registered,
+            }
+        )
 
     @post("/_sandbox/verify-webhook", status_code=200)
     async def verify(request: Req) -> Response[bytes]:
@@ -206,5 +227,20 @@ def control_routes(sb: Sandbox) -> list[HTTPRouteHandler]:  # noqa: C901 - one c
         sb.google.revoked_refresh_tokens.add(token)
         return json_response({"success": True})
 
-    return [say, reply, add_template, review, set_faults, clear_faults, clock, settings, number, verify, reset,
-            gemini_rules, seed_sheet, seed_file, revoke]
+    return [
+        say,
+        reply,
+        add_template,
+        review,
+        set_faults,
+        clear_faults,
+        clock,
+        settings,
+        number,
+        verify,
+        reset,
+        gemini_rules,
+        seed_sheet,
+        seed_file,
+        revoke,
+    ]

@@ -13,6 +13,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from aimstors.sandbox.errors import GraphError
@@ -34,8 +35,8 @@ class SendFastLane:
         self.sandbox = sandbox
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = _SEND_PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
-        if match is None or scope["method"] != "POST":
+        match = _SEND_PATH.fullmatch(scope["path"]) if scope["type"] == ScopeType.HTTP else None
+        if match is None or scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
         version, object_id = match.groups()

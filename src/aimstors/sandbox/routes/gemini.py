@@ -22,16 +22,20 @@ _decoder = msgspec.json.Decoder()
 
 def gemini_routes(sb: Sandbox) -> list[HTTPRouteHandler]:
     @post(["/v1/models/{model_action:str}", "/v1beta/models/{model_action:str}"], status_code=200)
-    async def generate(request: Req, model_action: str) -> Response[bytes]:
+    async def generate(request: Req) -> Response[bytes]:
+        model_action = request.path_params["model_action"]
         model, _, action = model_action.partition(":")
         if action != "generateContent":
             raise GoogleError(404, f"Method {action or '(none)'} is not supported by the sandbox.")
         key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
         keys = sb.config.google.gemini_api_keys
         if not key:
-            raise GoogleError(403, "Method doesn't allow unregistered callers (callers without established "
-                              "identity). Please use API Key or other form of API consumer identity to call this "
-                              "API.")
+            raise GoogleError(
+                403,
+                "Method doesn't allow unregistered callers (callers without established "
+                "identity). Please use API Key or other form of API consumer identity to call this "
+                "API.",
+            )
         if keys and key not in keys:
             raise GoogleError(400, "API key not valid. Please pass a valid API key.", "API_KEY_INVALID")
         if sb.faults.gemini_rate_limited():

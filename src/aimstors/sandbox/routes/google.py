@@ -34,18 +34,21 @@ def google_routes(sb: Sandbox) -> list[HTTPRouteHandler]:
         return json_response(body, status)
 
     @get("/v4/spreadsheets/{spreadsheet_id:str}")
-    async def spreadsheet(request: Req, spreadsheet_id: str) -> Response[bytes]:
+    async def spreadsheet(request: Req) -> Response[bytes]:
+        spreadsheet_id = request.path_params["spreadsheet_id"]
         sb.google.check_token(request.headers.get("authorization"))
         return json_response(sb.google.metadata(spreadsheet_id))
 
     @get("/v4/spreadsheets/{spreadsheet_id:str}/values/{range_:str}")
-    async def values(request: Req, spreadsheet_id: str, range_: str) -> Response[bytes]:
+    async def values(request: Req) -> Response[bytes]:
+        spreadsheet_id, range_ = (request.path_params["spreadsheet_id"], request.path_params["range_"])
         sb.google.check_token(request.headers.get("authorization"))
         render = query(request).get("valueRenderOption", "FORMATTED_VALUE")
         return json_response(sb.google.values(spreadsheet_id, range_, render))
 
     @post("/v4/spreadsheets/{spreadsheet_id:str}/values/{range_:str}", status_code=200)
-    async def append(request: Req, spreadsheet_id: str, range_: str) -> Response[bytes]:
+    async def append(request: Req) -> Response[bytes]:
+        spreadsheet_id, range_ = (request.path_params["spreadsheet_id"], request.path_params["range_"])
         sb.google.check_token(request.headers.get("authorization"))
         if not range_.endswith(":append"):
             raise GoogleError(404, "Method not found.")
@@ -67,7 +70,8 @@ def google_routes(sb: Sandbox) -> list[HTTPRouteHandler]:
         return json_response(sb.google.list_files(params.get("q"), size, params.get("pageToken")))
 
     @get("/drive/v3/files/{file_id:str}")
-    async def file(request: Req, file_id: str) -> Response[bytes]:
+    async def file(request: Req) -> Response[bytes]:
+        file_id = request.path_params["file_id"]
         sb.google.check_token(request.headers.get("authorization"))
         found = sb.google.file(file_id)
         if query(request).get("alt") == "media":
@@ -75,7 +79,8 @@ def google_routes(sb: Sandbox) -> list[HTTPRouteHandler]:
         return json_response(found.to_json())
 
     @get("/drive/v3/files/{file_id:str}/export")
-    async def export(request: Req, file_id: str) -> Response[bytes]:
+    async def export(request: Req) -> Response[bytes]:
+        file_id = request.path_params["file_id"]
         sb.google.check_token(request.headers.get("authorization"))
         found = sb.google.file(file_id)
         mime = query(request).get("mimeType", "text/plain")

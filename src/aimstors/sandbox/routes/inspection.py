@@ -31,13 +31,15 @@ def inspection_routes(sb: Sandbox) -> list[HTTPRouteHandler]:
     @get("/_sandbox")
     async def summary() -> Response[bytes]:
         state = sb.state
-        return json_response({
-            **sb.summary(),
-            "messages": len(state.messages),
-            "inbound": len(state.inbound),
-            "templates": len(state.templates),
-            "webhooks": sb.dispatcher.stats.to_json(sb.dispatcher.pending),
-        })
+        return json_response(
+            {
+                **sb.summary(),
+                "messages": len(state.messages),
+                "inbound": len(state.inbound),
+                "templates": len(state.templates),
+                "webhooks": sb.dispatcher.stats.to_json(sb.dispatcher.pending),
+            }
+        )
 
     @get("/_sandbox/messages")
     async def messages(request: Req) -> Response[bytes]:
@@ -46,12 +48,14 @@ def inspection_routes(sb: Sandbox) -> list[HTTPRouteHandler]:
         number = params.get("phone_number_id")
         kind = params.get("type")
         rows = [
-            m for m in sb.state.messages.values()
-            if (to is None or m.wa_id == to) and (number is None or m.phone_number_id == number)
+            m
+            for m in sb.state.messages.values()
+            if (to is None or m.wa_id == to)
+            and (number is None or m.phone_number_id == number)
             and (kind is None or m.type == kind)
         ]
         offset, limit = _int(params, "offset", 0), _int(params, "limit", 1000)
-        return json_response({"total": len(rows), "data": [m.to_json() for m in rows[offset:offset + limit]]})
+        return json_response({"total": len(rows), "data": [m.to_json() for m in rows[offset : offset + limit]]})
 
     @get("/_sandbox/recipients")
     async def recipients(request: Req) -> Response[bytes]:
@@ -69,12 +73,22 @@ def inspection_routes(sb: Sandbox) -> list[HTTPRouteHandler]:
     async def conversations() -> Response[bytes]:
         window = sb.config.window_hours * 3600
         now = sb.clock.now()
-        return json_response({"data": [
-            {"phone_number_id": c.phone_number_id, "wa_id": c.wa_id, "name": c.name,
-             "last_inbound_at": c.last_inbound_at, "window_open": c.window_open(now, window),
-             "inbound": c.inbound, "outbound": c.outbound}
-            for c in sb.state.conversations.values()
-        ]})
+        return json_response(
+            {
+                "data": [
+                    {
+                        "phone_number_id": c.phone_number_id,
+                        "wa_id": c.wa_id,
+                        "name": c.name,
+                        "last_inbound_at": c.last_inbound_at,
+                        "window_open": c.window_open(now, window),
+                        "inbound": c.inbound,
+                        "outbound": c.outbound,
+                    }
+                    for c in sb.state.conversations.values()
+                ]
+            }
+        )
 
     @get("/_sandbox/histogram")
     async def histogram(request: Req) -> Response[bytes]:

@@ -231,6 +231,7 @@ def upgrade() -> None:
     sa.Column('memo', sa.String(length=500), nullable=False),
     sa.Column('actor_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('reservation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reservation_remaining', sa.BigInteger(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['reservation_id'], ['ledger_transactions.id'], name=op.f('fk_ledger_transactions_reservation_id_ledger_transactions'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_ledger_transactions_tenant_id_tenants'), ondelete='CASCADE'),
@@ -239,7 +240,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_transactions_tenant_id_created_at', ['tenant_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_ledger_transactions_tenant_id_reservation_id', ['tenant_id', 'reservation_id'], unique=False)
+        batch_op.create_index('ix_ledger_transactions_tenant_id_reservation_id_id', ['tenant_id', 'reservation_id', 'id'], unique=False)
 
     op.create_table('memberships',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -732,7 +733,7 @@ def downgrade() -> None:
 
     op.drop_table('memberships')
     with op.batch_alter_table('ledger_transactions', schema=None) as batch_op:
-        batch_op.drop_index('ix_ledger_transactions_tenant_id_reservation_id')
+        batch_op.drop_index('ix_ledger_transactions_tenant_id_reservation_id_id')
         batch_op.drop_index('ix_ledger_transactions_tenant_id_created_at')
 
     op.drop_table('ledger_transactions')

@@ -1,0 +1,19 @@
+"""Every job kind core knows how to run, registered in one place for workers (``aimstors serve``/``worker``)."""
+
+from __future__ import annotations
+
+from aimstors.core import inbound
+from aimstors.core.queue import HandlerRegistry
+from aimstors.core.schedule import maintenance
+from aimstors.core.services import Services
+
+__all__ = ["build_registry"]
+
+
+def build_registry(services: Services) -> HandlerRegistry:
+    """A registry with the handlers of inbound processing (``webhook.process``) and maintenance
+    (``db.partitions``). Features with background work add their registration here."""
+    registry = HandlerRegistry()
+    inbound.register(registry, services)
+    maintenance.register(registry, services.db)
+    return registry

@@ -1,0 +1,1 @@
+"""Message templates: the local copy of each template per (WhatsApp account, name, language)."""
