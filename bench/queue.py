@@ -270,8 +270,8 @@ def record(results: list[Result], info: dict[str, str], pg_version: str | None, 
     lines += [
         "",
         "For scale: bare asyncpg claim + done in batches of 100 with a partial index reached ~72,000 jobs/s on "
-        "this machine; the gap is the worker's own work per job (SQLAlchemy Core row handling, a task per "
-        "handler call, lease bookkeeping) on two shared cores that also run Postgres.",
+        "this machine; the gap is the worker's own work per job (SQLAlchemy Core statements and row handling, "
+        "an asyncio queue hop per job, lease bookkeeping) on two shared cores that also run Postgres.",
         "",
     ]
     existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"

@@ -96,6 +96,8 @@ async def test_tags_and_attributes_merge_and_bad_input_changes_nothing(daemon: D
 async def test_opt_out_and_in_are_manual_idempotent_and_audited(daemon: Daemon) -> None:
     seeded = await seed_workspace(daemon.services.db, "shop-a", contacts=2)
     cid = seeded.contacts[1]
+    tid = await tenant_id(daemon.services.db, "shop-a")
+    live = daemon.services.events.subscribe({tid})
     async with await _client(daemon, "admin@shop-a.test") as client:
         out = await client.contacts.opt_out(cid)
         assert out.opted_out and out.opt_out_source == "manual" and out.opted_out_at is not None
@@ -105,7 +107,12 @@ async def test_opt_out_and_in_are_manual_idempotent_and_audited(daemon: Daemon) 
         assert [c.id for c in (await client.contacts.list(opted_out=False)).items] == [seeded.contacts[0]]
         back = await client.contacts.opt_in(cid)
         assert not back.opted_out and back.opted_out_at is None and back.opt_out_source is None
-    tid = await tenant_id(daemon.services.db, "shop-a")
+    published = [live.get_nowait() for _ in range(live.pending)]
+    live.close()
+    assert [(e.type, dict(e.data)) for e in published if e is not None] == [
+        ("contact.updated", {"contact_id": cid, "opted_out": True, "source": "manual"}),
+        ("contact.updated", {"contact_id": cid, "opted_out": False, "source": "manual"}),
+    ]  # one event per real change: the repeated opt-out published nothing
     async with daemon.services.db.session(Scope.tenant(tid)) as session:
         audit = list(
             await session.execute(

@@ -64,7 +64,9 @@ async def test_usage_per_day_from_events_and_rollups(daemon: Daemon) -> None:
         session.add_all([
             DailyMetric(tenant_id=tid, day=dt.date(2026, 2, 28), metric="messages.service", value=4),
             DailyMetric(tenant_id=tid, day=dt.date(2026, 2, 28), metric="credits", value=2_000_000),
-            DailyMetric(tenant_id=tid, day=day1, metric="credits", value=1),  # events win over a stale rollup
+            DailyMetric(tenant_id=tid, day=day1, metric="credits", value=1),  # a stale rollup hides no cost
+            DailyMetric(tenant_id=tid, day=day1 + dt.timedelta(days=1), metric="credits", value=900_000),  # priced
+            DailyMetric(tenant_id=tid, day=day1 + dt.timedelta(days=1), metric="messages.marketing", value=7),
         ])  # fmt: skip
     async with AimstorsClient(daemon.url) as client:
         await client.login("admin@shop-a.test", "long enough pw")
@@ -75,9 +77,9 @@ async def test_usage_per_day_from_events_and_rollups(daemon: Daemon) -> None:
         assert (rolled.source, rolled.messages, rolled.credits) == ("rollup", {"service": 4}, "2")
         assert first.source == "events" and first.messages == {"marketing": 2, "utility": 1}
         assert (first.ai_tokens, first.credits_micro, first.credits) == (900, 1_750_010, "1.75001")
-        assert second.messages == {"marketing": 1} and second.credits == "0.75"
+        assert second.messages == {"marketing": 1} and second.credits == "0.9"  # counts from events, price rolled
         assert report.messages == {"marketing": 3, "service": 4, "utility": 1} and report.messages_total == 8
-        assert report.credits_micro == 4_500_010
+        assert report.credits_micro == 2_000_000 + 1_750_010 + 900_000
 
         default = await client.usage()
         assert len(default.days) == 30 and default.until == dt.datetime.now(dt.UTC).date()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from types import TracebackType
 
 import httpx
@@ -122,11 +122,13 @@ class AimstorsClient:
         params = {"since": since, "until": until}
         return await self._c.call("GET", f"/api/v1/tenants/{segment(slug)}/usage", Usage, params=params)
 
-    def events(self, last_event_id: str | None = None, *, backoff: Backoff | None = None) -> AsyncIterator[ServerEvent]:
+    def events(
+        self, last_event_id: str | None = None, *, backoff: Backoff | None = None
+    ) -> AsyncGenerator[ServerEvent, None]:
         """The live event stream (``GET /api/v1/events``) as an async iterator that reconnects by itself.
 
         After a dropped connection it resumes from the last event seen (``Last-Event-ID``); pass
-        ``last_event_id`` to resume a previous stream. Stop by leaving the ``async for`` loop.
+        ``last_event_id`` to resume a previous stream. Stop by leaving the ``async for`` loop (or ``aclose()``).
         """
         return event_stream(
             self._c.http,

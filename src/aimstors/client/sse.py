@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +115,7 @@ async def event_stream(
     params: Mapping[str, str] | None = None,
     last_event_id: str | None = None,
     backoff: Backoff | None = None,
-) -> AsyncIterator[ServerEvent]:
+) -> AsyncGenerator[ServerEvent, None]:
     """Yield events from ``GET path`` for as long as the caller iterates, reconnecting as needed.
 
     Error statuses other than overload/unavailability (401, 403, 404, ...) raise the matching ApiError at once:

@@ -3,6 +3,10 @@
 The source of truth is ``usage_events`` (append-only, one row per billable thing). ``tenant_daily_metrics`` holds
 rollups of them, written by a worker under the metric names below; a day whose events are gone (their monthly
 partition detached for retention) is read from its rollup instead. Days are UTC days.
+
+Counts (messages, AI tokens) of a day come from its events whenever it has any. Credits are the larger of the
+events' own costs and the rollup's ``credits``: ingest records message events at cost 0 and the rollup prices them
+from the rate card, while a rollup that lags behind never hides costs the events already carry.
 """
 
 from __future__ import annotations
@@ -107,6 +111,29 @@ def _add(day: UsageDay, *, category: str | None = None, messages: int = 0, token
     day.credits_micro += cost
 
 
+def _add_events(day: UsageDay, kind: str, category: str | None, quantity: int, cost: int) -> None:
+    """Count one (kind, category) group of a day's events."""
+    day.source = "events"
+    if kind == "message":
+        _add(day, category=(category or UNCATEGORISED).lower(), messages=quantity)
+    elif kind == "ai_tokens":
+        _add(day, tokens=quantity)
+    _add(day, cost=cost)
+
+
+def _rolled_up(when: dt.date, metrics: list[tuple[str, int]]) -> UsageDay:
+    """A day as its rollup metrics tell it."""
+    day = UsageDay(when, source="rollup")
+    for metric, value in metrics:
+        if metric.startswith(METRIC_MESSAGES_PREFIX):
+            _add(day, category=metric.removeprefix(METRIC_MESSAGES_PREFIX), messages=value)
+        elif metric == METRIC_AI_TOKENS:
+            _add(day, tokens=value)
+        elif metric == METRIC_CREDITS:
+            _add(day, cost=value)
+    return day
+
+
 async def usage(
     db: Database,
     actor: Actor,
@@ -144,28 +171,16 @@ async def usage(
     }
     async with db.session(tenant.scope) as session:
         for raw_day, kind, category, quantity, cost in await session.execute(events):
-            day = days[_as_date(raw_day)]
-            day.source = "events"
-            if kind == "message":
-                _add(day, category=(category or UNCATEGORISED).lower(), messages=int(quantity or 0))
-            elif kind == "ai_tokens":
-                _add(day, tokens=int(quantity or 0))
-            _add(day, cost=int(cost or 0))
+            _add_events(days[_as_date(raw_day)], kind, category, int(quantity or 0), int(cost or 0))
         by_day: dict[dt.date, list[tuple[str, int]]] = defaultdict(list)
         for raw_day, metric, value in await session.execute(rollups):
             by_day[_as_date(raw_day)].append((metric, int(value)))
     for when, metrics in by_day.items():
-        day = days[when]
-        if day.source == "events":
-            continue  # the events are there: they are the truth, the rollup may lag behind
-        day.source = "rollup"
-        for metric, value in metrics:
-            if metric.startswith(METRIC_MESSAGES_PREFIX):
-                _add(day, category=metric.removeprefix(METRIC_MESSAGES_PREFIX), messages=value)
-            elif metric == METRIC_AI_TOKENS:
-                _add(day, tokens=value)
-            elif metric == METRIC_CREDITS:
-                _add(day, cost=value)
+        day, rolled = days[when], _rolled_up(when, metrics)
+        if day.source == "events":  # the events are the truth for counts; the rollup may have priced them
+            day.credits_micro = max(day.credits_micro, rolled.credits_micro)
+        else:
+            days[when] = rolled
     ordered = [days[d] for d in sorted(days)]
     totals: dict[str, int] = defaultdict(int)
     for day in ordered:

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from aimstors.core.errors import AimstorsError
 
@@ -56,7 +57,7 @@ def _http(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]
     return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), exc.detail)
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     AimstorsError: _domain,
     ValidationException: _validation,
     HTTPException: _http,

@@ -41,7 +41,8 @@ def _uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.C
 def serve(config: SandboxConfig, *, log_level: str = "warning") -> None:
     """Run the sandbox in the foreground on ``config.host:config.port`` until interrupted."""
     app = create_sandbox_app(config)
-    uvicorn.Server(_uvicorn_config(app, config.host, config.port, log_level)).run()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C/SIGINT is the way to stop it; uvicorn re-raises it
+        uvicorn.Server(_uvicorn_config(app, config.host, config.port, log_level)).run()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ WORKER = Path(__file__).with_name("spend_worker.py")
 PRICE = c("0.0125")  # one marketing message, say
 
 
-def tally(results: list[object]) -> tuple[int, int, list[object]]:
+def tally(results: Sequence[object]) -> tuple[int, int, list[object]]:
     applied = sum(isinstance(r, ledger.Receipt) for r in results)
     insufficient = sum(isinstance(r, InsufficientFunds) for r in results)
     other = [r for r in results if not isinstance(r, ledger.Receipt | InsufficientFunds)]

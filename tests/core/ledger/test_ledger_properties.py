@@ -139,7 +139,10 @@ def build_machine(runner: asyncio.Runner, db: Database) -> type[RuleBasedStateMa
         @rule(target=holds, who=tenant_index, amount=amounts, currency=currencies)
         def reserve(self, who: int, amount: int, currency: str) -> Any:
             tenant, key = self.tenant(who), self.key()
-            call = lambda: ledger.reserve(db, tenant, amount, key=key, currency=currency)  # noqa: E731
+
+            def call() -> Awaitable[Receipt]:
+                return ledger.reserve(db, tenant, amount, key=key, currency=currency)
+
             if self.expected[(tenant, currency)] < amount:
                 self.expect_refusal(call, InsufficientFunds)
                 return multiple()
@@ -152,7 +155,11 @@ def build_machine(runner: asyncio.Runner, db: Database) -> type[RuleBasedStateMa
 
         @rule(hold=holds, amount=amounts)
         def settle(self, hold: Hold, amount: int) -> None:
-            call = lambda: ledger.settle(db, hold.tenant_id, hold.id, amount, key=self.key())  # noqa: E731
+            key = self.key()
+
+            def call() -> Awaitable[Receipt]:
+                return ledger.settle(db, hold.tenant_id, hold.id, amount, key=key)
+
             if amount > hold.remaining:
                 self.expect_refusal(call, InsufficientFunds)
                 return
@@ -169,7 +176,11 @@ def build_machine(runner: asyncio.Runner, db: Database) -> type[RuleBasedStateMa
 
         @rule(hold=holds, amount=amounts)
         def release_some(self, hold: Hold, amount: int) -> None:
-            call = lambda: ledger.release(db, hold.tenant_id, hold.id, amount=amount, key=self.key())  # noqa: E731
+            key = self.key()
+
+            def call() -> Awaitable[Receipt]:
+                return ledger.release(db, hold.tenant_id, hold.id, amount=amount, key=key)
+
             if amount > hold.remaining:
                 self.expect_refusal(call, InsufficientFunds)
                 return

@@ -18,6 +18,7 @@ from aimstors.core.contacts.views import ContactView, contact_views
 from aimstors.core.db import Database
 from aimstors.core.db.base import utcnow
 from aimstors.core.db.models import Contact
+from aimstors.core.events import DomainEvent, EventBus, EventType
 from aimstors.core.security import Action, Actor
 from aimstors.core.tenancy.audit import record
 
@@ -49,7 +50,9 @@ def mark_opted_in(contact: Contact, at: dt.datetime | None = None) -> bool:
     return True
 
 
-async def _set(db: Database, actor: Actor, contact_id: int, *, opted_out: bool, tenant_slug: str | None) -> ContactView:
+async def _set(
+    db: Database, actor: Actor, contact_id: int, *, opted_out: bool, tenant_slug: str | None, events: EventBus | None
+) -> ContactView:
     tenant = await contact_tenant(db, actor, tenant_slug, Action.CONTACT_OPTOUT)
     async with db.session(tenant.scope, write=True) as session:
         contact = await load_contact(session, tenant.id, contact_id, lock=True)
@@ -60,16 +63,30 @@ async def _set(db: Database, actor: Actor, contact_id: int, *, opted_out: bool, 
             await record(
                 session, actor, tenant.id, action, target_type="contact", target_id=contact.id, details=details
             )
-            log.info("contact %s %s (manual) in tenant %s", contact.id, action.split(".")[1], tenant.slug)
         await session.flush()
-        return (await contact_views(session, tenant.slug, [contact]))[0]
+        view = (await contact_views(session, tenant.slug, [contact]))[0]
+    if changed:
+        log.info(
+            "contact %s %s (manual) in tenant %s", contact.id, "opted out" if opted_out else "opted in", tenant.slug
+        )
+        if events is not None:  # the same event keyword and Meta opt-outs publish (core.inbound.consent)
+            data = {"contact_id": contact.id, "opted_out": opted_out, "source": "manual"}
+            await events.publish([DomainEvent.create(tenant.id, EventType.CONTACT_UPDATED, data)])
+    return view
 
 
-async def opt_out(db: Database, actor: Actor, contact_id: int, *, tenant_slug: str | None = None) -> ContactView:
-    """Opt a contact out by hand (source ``manual``, now). Idempotent: an opted-out contact stays as it was."""
-    return await _set(db, actor, contact_id, opted_out=True, tenant_slug=tenant_slug)
+async def opt_out(
+    db: Database, actor: Actor, contact_id: int, *, tenant_slug: str | None = None, events: EventBus | None = None
+) -> ContactView:
+    """Opt a contact out by hand (source ``manual``, now). Idempotent: an opted-out contact stays as it was.
+
+    A real change is audited and published on ``events`` as ``contact.updated`` once committed.
+    """
+    return await _set(db, actor, contact_id, opted_out=True, tenant_slug=tenant_slug, events=events)
 
 
-async def opt_in(db: Database, actor: Actor, contact_id: int, *, tenant_slug: str | None = None) -> ContactView:
-    """Opt a contact back in by hand (recorded in the audit log). Idempotent."""
-    return await _set(db, actor, contact_id, opted_out=False, tenant_slug=tenant_slug)
+async def opt_in(
+    db: Database, actor: Actor, contact_id: int, *, tenant_slug: str | None = None, events: EventBus | None = None
+) -> ContactView:
+    """Opt a contact back in by hand; audited and published like :func:`opt_out`. Idempotent."""
+    return await _set(db, actor, contact_id, opted_out=False, tenant_slug=tenant_slug, events=events)

@@ -13,6 +13,7 @@ from aimstors.core.contacts.views import ContactView, contact_views
 from aimstors.core.db import Database
 from aimstors.core.db.base import utcnow
 from aimstors.core.errors import InvalidInput
+from aimstors.core.events import DomainEvent, EventBus, EventType
 from aimstors.core.security import Action, Actor
 
 __all__ = ["update_contact"]
@@ -29,11 +30,13 @@ async def update_contact(
     add_tags: Iterable[str] = (),
     remove_tags: Iterable[str] = (),
     attributes: Mapping[str, Any] | None = None,
+    events: EventBus | None = None,
 ) -> ContactView:
     """Add and remove tags and merge ``attributes`` (a ``None`` value deletes that key); returns the contact.
 
     Everything is validated before anything is written: a bad tag or attribute changes nothing. A tag named in
-    both lists is refused as ambiguous.
+    both lists is refused as ambiguous. A real change is published on ``events`` as ``contact.updated`` once
+    committed.
     """
     to_add = tagging.validate_tags(add_tags)
     to_remove = tagging.validate_tags(remove_tags)
@@ -53,5 +56,15 @@ async def update_contact(
         if changed_keys or added or removed:
             contact.updated_at = utcnow()
         await session.flush()
+        view = (await contact_views(session, tenant.slug, [contact]))[0]
+    if changed_keys or added or removed:
         log.info("contact %s updated in tenant %s (attributes: %s)", contact.id, tenant.slug, changed_keys)
-        return (await contact_views(session, tenant.slug, [contact]))[0]
+        if events is not None:
+            data = {
+                "contact_id": contact.id,
+                "tags_added": added,
+                "tags_removed": to_remove,
+                "attributes": changed_keys,
+            }
+            await events.publish([DomainEvent.create(tenant.id, EventType.CONTACT_UPDATED, data)])
+    return view

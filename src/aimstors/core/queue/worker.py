@@ -285,8 +285,6 @@ class Worker:
             finally:
                 self._running -= 1
                 self._room.set()
-                if self._running == 0 and self._ready.qsize() == 0:
-                    self._flush_now.set()  # a burst is over: record it now, then look for more
 
     async def _execute(self, job: ClaimedJob) -> None:
         handler = self.registry.get(job.kind)

@@ -70,14 +70,16 @@ class ContactController(Controller):
         data: JSONBody[ContactPatch],
         tenant: FromQuery[str | None] = None,
     ) -> contacts.ContactView:
+        services = services_of(request)
         return await contacts.update_contact(
-            services_of(request).db,
+            services.db,
             actor,
             contact_id,
             tenant_slug=tenant,
             add_tags=data.add_tags,
             remove_tags=data.remove_tags,
             attributes=data.attributes,
+            events=services.events,
         )
 
     @post("/{contact_id:int}/optout", opt={"action": Action.CONTACT_OPTOUT}, status_code=200)
@@ -88,7 +90,8 @@ class ContactController(Controller):
         contact_id: FromPath[int],
         tenant: FromQuery[str | None] = None,
     ) -> contacts.ContactView:
-        return await contacts.opt_out(services_of(request).db, actor, contact_id, tenant_slug=tenant)
+        services = services_of(request)
+        return await contacts.opt_out(services.db, actor, contact_id, tenant_slug=tenant, events=services.events)
 
     @post("/{contact_id:int}/optin", opt={"action": Action.CONTACT_OPTOUT}, status_code=200)
     async def opt_in(
@@ -98,4 +101,5 @@ class ContactController(Controller):
         contact_id: FromPath[int],
         tenant: FromQuery[str | None] = None,
     ) -> contacts.ContactView:
-        return await contacts.opt_in(services_of(request).db, actor, contact_id, tenant_slug=tenant)
+        services = services_of(request)
+        return await contacts.opt_in(services.db, actor, contact_id, tenant_slug=tenant, events=services.events)
