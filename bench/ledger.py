@@ -64,7 +64,8 @@ def _machine() -> dict[str, Any]:
                 ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
     except (OSError, ValueError):
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version()}
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on a shared machine skews the figures
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "load": load}
 
 
 async def _make_tenants(db: Database) -> tuple[int, int]:
@@ -334,7 +335,8 @@ def _append_results(result: dict[str, Any]) -> None:
         "",
         f"## ledger — {result['date']}",
         "",
-        f"Machine: {m['nproc']} cores, {m['cpu']}, {m['ram']} RAM, Python {m['python']} (`bench/ledger.py`).",
+        f"Machine: {m['nproc']} cores, {m['cpu']}, {m['ram']} RAM, Python {m['python']}; load average at start "
+        f"{m['load']} (`bench/ledger.py`).",
         f"One workspace account with {result['entries']:,} entries (the ledger holds twice that: every entry has a",
         "counter-entry). `ledger.balance()` is the public call — one transaction in the workspace's scope, with",
         f"Postgres row-level security on. Automatic checkpoints every {result['checkpoint_every']:,} entries.",

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from aimstors.core.db import Database, Scope
-from aimstors.core.db.models import CannedReply, Contact, ContactTag, Template, Tenant, UsageEvent, WhatsAppAccount
+from aimstors.core.db.models import (
+    CannedReply,
+    Contact,
+    ContactTag,
+    Conversation,
+    Note,
+    PhoneNumber,
+    Template,
+    Tenant,
+    UsageEvent,
+    WhatsAppAccount,
+)
 
 
 @dataclass(frozen=True)
@@ -23,10 +34,16 @@ class Seeded:
     contacts: list[int]
     reply: int
     template: int
+    conversation: int
 
     @property
     def ids(self) -> dict[str, int]:
-        return {"contact": self.contacts[0], "reply": self.reply, "template": self.template}
+        return {
+            "contact": self.contacts[0],
+            "reply": self.reply,
+            "template": self.template,
+            "conversation": self.conversation,
+        }
 
 
 async def tenant_id(db: Database, slug: str) -> int:
@@ -62,9 +79,16 @@ async def seed_workspace(db: Database, slug: str, *, contacts: int = 3, prefix: 
             meta_id=f"meta-{slug}",
             components=[{"type": "BODY", "text": "Your order {{1}} has shipped"}],
         )
-        session.add(template)
+        number = PhoneNumber(
+            tenant_id=tid, account_id=account.id, phone_number_id=f"pn-{slug}", display_number="+1 555 0100"
+        )
+        session.add_all([template, number])
         await session.flush()
-        return Seeded(slug, [c.id for c in rows], reply.id, template.id)
+        conversation = Conversation(tenant_id=tid, phone_number_id=number.id, contact_id=rows[0].id)
+        session.add(conversation)
+        await session.flush()
+        session.add(Note(tenant_id=tid, conversation_id=conversation.id, body=f"note in {slug}"))
+        return Seeded(slug, [c.id for c in rows], reply.id, template.id, conversation.id)
 
 
 async def add_usage(

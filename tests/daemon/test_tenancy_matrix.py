@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from aimstors.core.db import Scope
-from aimstors.core.db.models import ApiKey, CannedReply, Contact, ContactTag
+from aimstors.core.db.models import ApiKey, CannedReply, Contact, ContactTag, Conversation, Note
 from aimstors.core.security import Action, Role
 
 from .conftest import Daemon
@@ -52,6 +52,27 @@ BILLING_ROUTES = [
     Route("GET", "/api/v1/tenants/{tenant}/balance", A.CREDITS_READ),
     Route("GET", "/api/v1/tenants/{tenant}/usage?since=2026-01-01&until=2026-01-31", A.USAGE_READ),
 ]
+CONVERSATION_ROUTES = [
+    Route("GET", "/api/v1/conversations?tenant={tenant}", A.CONVERSATION_READ),
+    Route("GET", "/api/v1/conversations/{conversation}?tenant={tenant}", A.CONVERSATION_READ),
+    Route("GET", "/api/v1/conversations/{conversation}", A.CONVERSATION_READ),
+    Route("GET", "/api/v1/conversations/{conversation}/messages?tenant={tenant}", A.MESSAGE_READ),
+    Route("GET", "/api/v1/conversations/{conversation}/notes?tenant={tenant}", A.CONVERSATION_READ),
+    Route("POST", "/api/v1/conversations/{conversation}/notes?tenant={tenant}", A.NOTE_WRITE, {"body": "x"}),
+    Route("POST", "/api/v1/conversations/{conversation}/labels", A.CONVERSATION_ASSIGN, {"add": ["m"]}),
+    Route(
+        "POST",
+        "/api/v1/conversations/{conversation}/status?tenant={tenant}",
+        A.CONVERSATION_RESOLVE,
+        {"status": "pending"},
+    ),
+    Route(
+        "POST", "/api/v1/conversations/{conversation}/assign?tenant={tenant}", A.CONVERSATION_ASSIGN, {"user_id": None}
+    ),
+    Route("GET", "/api/v1/tenants/{tenant}/whatsapp", A.WHATSAPP_ACCOUNT_READ),
+]
+# Sending (POST …/messages) reaches Meta, so its owner-side control lives in the end-to-end tests with the sandbox;
+# the cross-tenant refusal of it is checked here without a positive control.
 # Routes that were there before this matrix: tenants, their users and API keys.
 TENANCY_ROUTES = [
     Route("GET", "/api/v1/tenants/{tenant}", A.TENANT_READ),
@@ -62,7 +83,15 @@ TENANCY_ROUTES = [
 # Deletes last: the positive controls run in this order.
 DELETE_ROUTES = [Route("DELETE", "/api/v1/canned-replies/{reply}?tenant={tenant}", A.CANNED_REPLY_WRITE)]
 
-ROUTES = CONTACT_ROUTES + CANNED_REPLY_ROUTES + TEMPLATE_ROUTES + BILLING_ROUTES + TENANCY_ROUTES + DELETE_ROUTES
+ROUTES = (
+    CONVERSATION_ROUTES
+    + CONTACT_ROUTES
+    + CANNED_REPLY_ROUTES
+    + TEMPLATE_ROUTES
+    + BILLING_ROUTES
+    + TENANCY_ROUTES
+    + DELETE_ROUTES
+)
 
 
 async def test_routes_never_cross_tenants(daemon: Daemon) -> None:
@@ -77,7 +106,15 @@ async def test_routes_never_cross_tenants(daemon: Daemon) -> None:
             tags = list(await session.execute(select(ContactTag.contact_id, ContactTag.tag).order_by("contact_id")))
             replies = list(await session.execute(select(CannedReply.id, CannedReply.shortcut, CannedReply.body)))
             keys = list(await session.scalars(select(ApiKey.prefix).order_by(ApiKey.id)))
-        return rows, tags, sorted(replies), keys
+            convs = list(
+                await session.execute(
+                    select(
+                        Conversation.id, Conversation.status, Conversation.labels, Conversation.assignee_user_id
+                    ).order_by(Conversation.id)
+                )
+            )
+            notes = list(await session.scalars(select(Note.body).order_by(Note.id)))
+        return rows, tags, sorted(replies), keys, convs, notes
 
     calls = await assert_isolated(daemon, ROUTES, people, resources, snapshot=snapshot)
     assert calls > 200

@@ -10,18 +10,20 @@ import base64
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimstors.core.channel.messages import MessageContent
 from aimstors.core.db import Database, Scope
-from aimstors.core.db.models import Contact, Conversation, Membership, Message, Note, PhoneNumber, Tenant
+from aimstors.core.db.models import Contact, Conversation, Membership, Message, Note, PhoneNumber
 from aimstors.core.errors import InvalidInput, NotFound, PermissionDenied
 from aimstors.core.messaging.outbound import OutboundResult, send_message, window_open
-from aimstors.core.security import Action, Actor, authorize, has_permission
+from aimstors.core.pagination import Page
+from aimstors.core.security import Action, Actor, has_permission
 from aimstors.core.services import Services
+from aimstors.core.tenancy.access import TenantRef, target_tenant
 
 __all__ = [
     "ConversationView",
@@ -39,7 +41,7 @@ __all__ = [
 ]
 
 Filter = Literal["all", "mine", "unassigned"]
-T = TypeVar("T")
+WORKSPACE = frozenset({"workspace"})
 STATUSES = ("open", "pending", "resolved")
 
 
@@ -80,24 +82,9 @@ class NoteView:
     created_at: dt.datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None
-
-
-async def _workspace(db: Database, actor: Actor, slug: str | None) -> Tenant:
-    """The workspace to act on: ``slug`` (within the actor's reach) or the actor's own tenant."""
-    async with db.session(Scope.system()) as session:
-        if slug is None:
-            tenant = await session.get(Tenant, actor.tenant_id) if actor.tenant_id is not None else None
-        else:
-            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
-    if tenant is None or not tenant.path.startswith(actor.tenant_path):
-        raise NotFound(f"no tenant {slug!r}" if slug else "no workspace for this credential; name one")
-    if tenant.kind != "workspace":
-        raise InvalidInput(f"{tenant.slug!r} is a {tenant.kind}; conversations live in workspaces")
-    return tenant
+async def _workspace(db: Database, actor: Actor, slug: str | None, action: Action) -> TenantRef:
+    """The workspace to act on: ``slug`` (within the actor's reach) or the actor's own, checked for ``action``."""
+    return await target_tenant(db, actor, slug, action, kinds=WORKSPACE, what="conversation")
 
 
 def _visible(actor: Actor) -> Any:
@@ -107,7 +94,7 @@ def _visible(actor: Actor) -> Any:
     return or_(Conversation.assignee_user_id == actor.user_id, Conversation.assignee_user_id.is_(None))
 
 
-def _view(tenant: Tenant, conv: Conversation, contact: Contact, number: PhoneNumber) -> ConversationView:
+def _view(tenant: TenantRef, conv: Conversation, contact: Contact, number: PhoneNumber) -> ConversationView:
     return ConversationView(
         conv.id,
         tenant.slug,
@@ -149,8 +136,7 @@ async def list_conversations(
     cursor: str | None = None,
 ) -> Page[ConversationView]:
     """Conversations, most recent activity first, with cursor paging."""
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.CONVERSATION_READ, tenant.path)
+    tenant = await _workspace(db, actor, tenant_slug, Action.CONVERSATION_READ)
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     limit = max(1, min(limit, 200))
@@ -191,7 +177,7 @@ async def list_conversations(
     return Page(views, _encode_cursor(last.last_message_at, last.id) if last else None)
 
 
-async def _load(session: AsyncSession, actor: Actor, tenant: Tenant, conversation_id: int) -> Conversation:
+async def _load(session: AsyncSession, actor: Actor, tenant: TenantRef, conversation_id: int) -> Conversation:
     conv = await session.scalar(
         select(Conversation).where(
             Conversation.id == conversation_id, Conversation.tenant_id == tenant.id, _visible(actor)
@@ -205,8 +191,7 @@ async def _load(session: AsyncSession, actor: Actor, tenant: Tenant, conversatio
 async def get_conversation(
     db: Database, actor: Actor, conversation_id: int, *, tenant_slug: str | None = None
 ) -> ConversationView:
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.CONVERSATION_READ, tenant.path)
+    tenant = await _workspace(db, actor, tenant_slug, Action.CONVERSATION_READ)
     async with db.session(Scope.tenant(tenant.id)) as session:
         conv = await _load(session, actor, tenant, conversation_id)
         contact = await session.get(Contact, conv.contact_id)
@@ -219,8 +204,9 @@ async def assign(
     db: Database, actor: Actor, conversation_id: int, assignee_user_id: int | None, *, tenant_slug: str | None = None
 ) -> ConversationView:
     """Assign to a member of the workspace (or unassign with None). Agents may only take it themselves."""
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.CONVERSATION_ASSIGN, tenant.path)
+    tenant = await target_tenant(
+        db, actor, tenant_slug, Action.CONVERSATION_ASSIGN, kinds=WORKSPACE, what="conversation"
+    )
     if not has_permission(actor.role, Action.CONVERSATION_READ_ALL) and assignee_user_id not in (actor.user_id, None):
         raise PermissionDenied("agents may assign conversations only to themselves")
     async with db.session(Scope.tenant(tenant.id), write=True) as session:
@@ -241,8 +227,9 @@ async def set_status(
     """Resolve, reopen or park a conversation (open | pending | resolved)."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.CONVERSATION_RESOLVE, tenant.path)
+    tenant = await target_tenant(
+        db, actor, tenant_slug, Action.CONVERSATION_RESOLVE, kinds=WORKSPACE, what="conversation"
+    )
     async with db.session(Scope.tenant(tenant.id), write=True) as session:
         conv = await _load(session, actor, tenant, conversation_id)
         conv.status = status
@@ -258,8 +245,9 @@ async def set_labels(
     remove: list[str],
     tenant_slug: str | None = None,
 ) -> ConversationView:
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.CONVERSATION_ASSIGN, tenant.path)
+    tenant = await target_tenant(
+        db, actor, tenant_slug, Action.CONVERSATION_ASSIGN, kinds=WORKSPACE, what="conversation"
+    )
     for label in add:
         if not label.strip() or len(label) > 64:
             raise InvalidInput(f"label {label!r} must be 1-64 characters")
@@ -277,8 +265,7 @@ async def add_note(
     """An internal note on the conversation (never sent to the contact)."""
     if not body.strip():
         raise InvalidInput("a note needs some text")
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.NOTE_WRITE, tenant.path)
+    tenant = await _workspace(db, actor, tenant_slug, Action.NOTE_WRITE)
     async with db.session(Scope.tenant(tenant.id), write=True) as session:
         await _load(session, actor, tenant, conversation_id)
         note = Note(tenant_id=tenant.id, conversation_id=conversation_id, author_user_id=actor.user_id, body=body)
@@ -290,8 +277,7 @@ async def add_note(
 async def list_notes(
     db: Database, actor: Actor, conversation_id: int, *, tenant_slug: str | None = None
 ) -> list[NoteView]:
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.CONVERSATION_READ, tenant.path)
+    tenant = await _workspace(db, actor, tenant_slug, Action.CONVERSATION_READ)
     async with db.session(Scope.tenant(tenant.id)) as session:
         await _load(session, actor, tenant, conversation_id)
         notes = await session.scalars(
@@ -310,8 +296,7 @@ async def list_messages(
     before: str | None = None,
 ) -> Page[MessageView]:
     """Messages of a conversation, newest first; ``before`` is the ``next_cursor`` of the previous page."""
-    tenant = await _workspace(db, actor, tenant_slug)
-    authorize(actor, Action.MESSAGE_READ, tenant.path)
+    tenant = await _workspace(db, actor, tenant_slug, Action.MESSAGE_READ)
     limit = max(1, min(limit, 200))
     stmt = (
         select(Message)
@@ -355,8 +340,9 @@ async def send(
     reply_to: str | None = None,
 ) -> OutboundResult:
     """Send a reply in a conversation through the shared sending path."""
-    tenant = await _workspace(services.db, actor, tenant_slug)
-    authorize(actor, Action.MESSAGE_SEND, tenant.path)
+    tenant = await target_tenant(
+        services.db, actor, tenant_slug, Action.MESSAGE_SEND, kinds=WORKSPACE, what="conversation"
+    )
     async with services.db.session(Scope.tenant(tenant.id)) as session:
         conv = await _load(session, actor, tenant, conversation_id)
         contact = await session.get(Contact, conv.contact_id)

@@ -12,6 +12,7 @@ from aimstors.core.channel import Audio, Document, Image, Template, Text, TextPa
 from aimstors.core.channel.messages import MessageContent
 from aimstors.core.inbox import conversations as inbox
 from aimstors.core.messaging.outbound import OutboundResult
+from aimstors.core.pagination import Page
 from aimstors.core.security import Action
 from aimstors.core.services import Services
 from aimstors.daemon.auth import ActorDep
@@ -95,12 +96,12 @@ class ConversationController(Controller):
         request: Request[Any, Any, Any],
         actor: ActorDep,
         tenant: FromQuery[str | None] = None,
-        filter: FromQuery[Literal["all", "mine", "unassigned"]] = "all",  # noqa: A002 - the API's word
+        filter: FromQuery[Literal["all", "mine", "unassigned"]] = "all",
         status: FromQuery[str | None] = None,
         label: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> inbox.Page[inbox.ConversationView]:
+    ) -> Page[inbox.ConversationView]:
         return await inbox.list_conversations(
             _services(request).db,
             actor,
@@ -187,7 +188,7 @@ class ConversationController(Controller):
         tenant: FromQuery[str | None] = None,
         limit: FromQuery[int] = 50,
         cursor: FromQuery[str | None] = None,
-    ) -> inbox.Page[inbox.MessageView]:
+    ) -> Page[inbox.MessageView]:
         return await inbox.list_messages(
             _services(request).db, actor, conversation_id, tenant_slug=tenant, limit=limit, before=cursor
         )
