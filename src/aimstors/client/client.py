@@ -10,7 +10,7 @@ import httpx
 
 from aimstors.client.connection import Connection, segment
 from aimstors.client.contacts import ContactsAPI
-from aimstors.client.inbox import CannedRepliesAPI
+from aimstors.client.inbox import CannedRepliesAPI, ConversationsAPI
 from aimstors.client.models import Balance, Me, Session, Usage
 from aimstors.client.sse import Backoff, ServerEvent, event_stream
 from aimstors.client.templates import TemplatesAPI
@@ -48,8 +48,7 @@ class AimstorsClient:
         self.contacts = ContactsAPI(self._c)
         self.canned_replies = CannedRepliesAPI(self._c)
         self.templates = TemplatesAPI(self._c)
-        # The inbox's conversations, messages and notes attach here the same way, e.g.
-        # ``self.conversations = ConversationsAPI(self._c)`` from ``aimstors/client/inbox.py``.
+        self.conversations = ConversationsAPI(self._c)
 
     @property
     def token(self) -> str | None:

@@ -179,3 +179,58 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
     ai_tokens: int
     credits: str
     credits_micro: int
+
+
+class Conversation(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    tenant: str
+    status: str
+    assignee_user_id: int | None
+    labels: list[str]
+    contact_id: int
+    contact_wa_id: str | None
+    contact_name: str | None
+    phone_number_id: str
+    last_inbound_at: dt.datetime | None
+    last_message_at: dt.datetime | None
+    window_open: bool
+
+
+class ConversationPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Conversation]
+    next_cursor: str | None
+
+
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    created_at: dt.datetime
+    direction: str
+    type: str
+    body: str | None
+    status: str
+    wamid: str | None
+    error_code: int | None
+    sent_by_user_id: int | None
+
+
+class MessagePage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Message]
+    next_cursor: str | None
+
+
+class Note(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    author_user_id: int | None
+    body: str
+    created_at: dt.datetime
+
+
+class SentMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a send: ``sent`` (with its wamid), or ``unknown`` when Meta's answer was lost."""
+
+    message_id: str
+    created_at: dt.datetime
+    status: str
+    wamid: str | None
+    error_code: int | None
+    error: dict[str, Any] | None
