@@ -43,8 +43,9 @@ demo: $(STAMP) ## an offline run on SQLite in a scratch directory
 
 .PHONY: bench
 bench: $(STAMP) ## run the benchmarks in bench/ and append to bench/RESULTS.md
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/job_queue.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python -m bench.sandbox
 
 .PHONY: docs
 docs: $(STAMP) ## regenerate the reference pages in docs/ from the code

@@ -31,6 +31,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -105,6 +106,10 @@ def serve(url: str, port: int, roles: str, ceiling: bool) -> None:
 
     settings = Settings(database_url=url, meta_app_secret=SECRET, daemon_roles=tuple(roles.split(",")),
                         log_level="WARNING")  # fmt: skip
+    if os.environ.get("BENCH_SWITCH"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
+    if os.environ.get("BENCH_WAIT_MS"):
+        settings = dataclasses.replace(settings, webhook_ingest_wait_ms=int(os.environ["BENCH_WAIT_MS"]))
     app = create_app(settings)
     if ceiling:
         app.state.webhook_ingest = NullIngest()

@@ -1,7 +1,7 @@
 """Work queue throughput: enqueue → claim → run a no-op handler → complete, all batched.
 
-    .venv/bin/python bench/queue.py                 # SQLite (1 worker) and Postgres (2 worker processes)
-    .venv/bin/python bench/queue.py --only sqlite --jobs 20000 --json
+    .venv/bin/python bench/job_queue.py                 # SQLite (1 worker) and Postgres (2 worker processes)
+    .venv/bin/python bench/job_queue.py --only sqlite --jobs 20000 --json
 
 SQLite runs in a temporary directory; Postgres in a database created for the run on 127.0.0.1 (user postgres,
 trust auth; ``--pg-dsn`` to change) and dropped afterwards. Both are migrated with ``aimstors.core.db.migrate``.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as `python bench/queue.py`, this directory is first on sys.path and this file would shadow the standard
+# Run as `python bench/job_queue.py`, this directory is first on sys.path and this file would shadow the standard
 # library's `queue` module (imported by asyncio, via concurrent.futures). Drop it before importing anything else.
 if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]
@@ -252,7 +252,7 @@ def record(results: list[Result], info: dict[str, str], pg_version: str | None, 
         f"SQLite {info['sqlite']}" + (f", {pg_version}" if pg_version else "") + ". "
         f"Load average before the run: {info['load_before']} (the CPUs are shared with other work).",
         "",
-        "Command: `" + " ".join([".venv/bin/python bench/queue.py", *argv]) + "`",
+        "Command: `" + " ".join([".venv/bin/python bench/job_queue.py", *argv]) + "`",
         "",
         "Each job: enqueue (batched inserts), claim (batched `UPDATE … RETURNING`; `FOR UPDATE SKIP LOCKED` on "
         "Postgres), a no-op async handler, completion (batched). `process` is the drain rate from a common start "
