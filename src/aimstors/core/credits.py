@@ -72,6 +72,26 @@ def _amount(text: str) -> int:
     return micro
 
 
+async def _audit(
+    db: Database, actor: Actor, tenant_id: int, action: str, receipt: ledger.Receipt, **extra: str
+) -> None:
+    """Record a credit move in the audit log (after the ledger committed it; a replay is not a new move)."""
+    if receipt.replayed:
+        return
+    from aimstors.core.tenancy.audit import record
+
+    async with db.session(Scope.tenant(tenant_id), write=True) as session:
+        await record(
+            session,
+            actor,
+            tenant_id,
+            action,
+            target_type="ledger_transaction",
+            target_id=receipt.transaction_id,
+            details={"amount_micro": receipt.amount, **extra},
+        )
+
+
 def _key(key: str | None) -> str:
     return key or f"cli:{uuid.uuid4()}"
 
@@ -84,6 +104,7 @@ async def topup(
     tenant = await _tenant(db, actor, slug)
     authorize(actor, Action.CREDITS_TOPUP, tenant.path)
     receipt = await ledger.topup(db, tenant.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id)
+    await _audit(db, actor, tenant.id, "credits.topup", receipt)
     return MovementView(
         slug,
         receipt.kind,
@@ -105,6 +126,7 @@ async def allocate(
     receipt = await ledger.allocate(
         db, source.id, target.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id
     )
+    await _audit(db, actor, source.id, "credits.allocate", receipt, to=to_slug)
     return MovementView(
         to_slug,
         receipt.kind,

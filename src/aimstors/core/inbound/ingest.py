@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.base import utcnow
@@ -50,6 +53,39 @@ class IngestUnavailable(AimstorsError):
     code = "ingest_unavailable"
     exit_code = 10
     http_status = 503
+
+
+_ROW_COLUMNS: Final = ("id", "body", "body_sha256")  # differ per row; the others are the same for a batch
+
+
+@functools.cache
+def _compiled_insert(dialect: Dialect) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
+    """The events INSERT in the driver's own SQL, and each positional column with its bind processor."""
+    compiled = insert(EVENTS).compile(dialect=dialect)
+    order = compiled.positiontup or []
+    processors = tuple((name, EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in order)
+    return compiled.string, processors
+
+
+async def _insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert event rows at the driver level (one executemany). The hottest statement of the ingest: SQLAlchemy's
+    per-row parameter handling cost ~25 µs a row here, so each batch-wide value is converted once instead."""
+    sql, columns = _compiled_insert(conn.dialect)
+    first = rows[0]
+    shared = {
+        name: (process(first[name]) if process is not None and first[name] is not None else first[name])
+        for name, process in columns
+        if name not in _ROW_COLUMNS
+    }
+    order = [(name, process, name in _ROW_COLUMNS) for name, process in columns]
+    params = [
+        tuple(
+            (process(row[name]) if process is not None else row[name]) if per_row else shared[name]
+            for name, process, per_row in order
+        )
+        for row in rows
+    ]
+    await conn.exec_driver_sql(sql, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +265,7 @@ class WebhookIngest:
                     }
                 )
             if rows:
-                await conn.execute(insert(EVENTS), rows)
+                await _insert_events(conn, rows)
                 refs = [EventRef(row["id"], now) for row in rows]
                 await enqueue_many(
                     self.db, [JobSpec(PROCESS_KIND, process_payload(refs), queue=WEBHOOK_QUEUE)], conn=conn

@@ -62,14 +62,24 @@ TENANT_TABLES = [
 ]
 PARTITIONED = ["messages", "webhook_events", "usage_events", "execution_steps"]
 
-VISIBLE_FN = """
-CREATE OR REPLACE FUNCTION aimstors_tenant_visible(tid bigint) RETURNS boolean
+# Two STABLE functions read the transaction's scope. Policies call them inside sub-selects, so Postgres evaluates
+# them once per statement (an InitPlan) instead of once per row: a scan under RLS then costs one array test per row.
+SCOPE_FNS = [
+    """
+CREATE OR REPLACE FUNCTION aimstors_scope_all() RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT coalesce(current_setting('aimstors.tenant_ids', true), '') = '*'
-      OR tid = ANY (string_to_array(
-             nullif(nullif(current_setting('aimstors.tenant_ids', true), ''), '*'), ',')::bigint[])
-$$
-"""
+$$""",
+    """
+CREATE OR REPLACE FUNCTION aimstors_scope_ids() RETURNS bigint[]
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT string_to_array(nullif(nullif(current_setting('aimstors.tenant_ids', true), ''), '*'), ',')::bigint[]
+$$""",
+]
+
+
+def _policy(column: str) -> str:
+    return f"(SELECT aimstors_scope_all()) OR {column} = ANY ((SELECT aimstors_scope_ids())::bigint[])"
 
 
 def upgrade() -> None:
@@ -97,14 +107,15 @@ BEGIN
   EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE, SELECT ON SEQUENCES TO {ROLE}',
                  current_schema());
 END $$""")
-    op.execute(VISIBLE_FN)
+    for fn in SCOPE_FNS:
+        op.execute(fn)
     for table in ["tenants", *TENANT_TABLES]:
         column = "id" if table == "tenants" else "tenant_id"
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         op.execute(
             f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING (aimstors_tenant_visible({column})) WITH CHECK (aimstors_tenant_visible({column}))"
+            f"USING ({_policy(column)}) WITH CHECK ({_policy(column)})"
         )
     for table in PARTITIONED:
         op.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
@@ -119,4 +130,5 @@ def downgrade() -> None:
         op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
         op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
-    op.execute("DROP FUNCTION IF EXISTS aimstors_tenant_visible(bigint)")
+    op.execute("DROP FUNCTION IF EXISTS aimstors_scope_ids()")
+    op.execute("DROP FUNCTION IF EXISTS aimstors_scope_all()")
