@@ -6,14 +6,22 @@ receiver that checks every signature and counts statuses, and this load generato
 1. pipelined: an aiohttp client with ~100 requests in flight over keep-alive connections sends template
    messages (distinct recipients, eight numbers at 1,000 mps each); the receiver must get every status
    (sent, delivered, read) of every accepted message;
-2. sequential: one request at a time over one keep-alive connection (httpx, the way common Python client
-   libraries send), for comparison.
+2. client: the product's own :class:`~aimstors.core.channel.CloudApiClient` (built from settings as the
+   product builds it; only the base URL differs), in a process of its own, with ``--client-inflight`` sends in
+   flight (asyncio worker tasks sharing one client) sending personalized template messages, on the default
+   asyncio loop (as ``aimstors worker`` runs) and on uvloop (as ``aimstors serve`` runs); every status must
+   reach the receiver. Target: >= 2,000 sends/s from that one process;
+3. sequential: one request at a time over one keep-alive connection (httpx, the way common Python client
+   libraries send), and the same with our client awaiting each send, for comparison.
 
 The sandbox's own histogram is read back to show that no number went above its throughput in any sliding
 one-second window. ``--json`` prints the figures as JSON; ``--results`` appends a dated section to
-bench/RESULTS.md. Target: >= 3,000 accepted sends/s with every status delivered.
+bench/RESULTS.md. Targets: the sandbox >= 3,000 accepted sends/s with every status delivered; our client
+>= 2,000 sends/s from one process.
 
-    .venv/bin/python -m bench.sandbox [--sends 30000] [--inflight 100] [--sequential 1000] [--json] [--results]
+    .venv/bin/python -m bench.sandbox [--sends 30000] [--inflight 100] [--sequential 1000]
+                                      [--client-sends 20000] [--client-inflight 128] [--client-loops asyncio,uvloop]
+                                      [--json] [--results]
 
 (As a module: run as a script, bench/ comes first on sys.path and a bench/queue.py would shadow the stdlib.)
 """
@@ -55,6 +63,7 @@ TOKEN = "bench-token"
 WABA = "100000000000001"
 NUMBERS = [f"20000000000000{i}" for i in range(8)]
 TARGET_SENDS_PER_S = 3000
+TARGET_CLIENT_SENDS_PER_S = 2000
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
@@ -196,6 +205,117 @@ def _sequential(base: str, sends: int, offset: int) -> dict[str, Any]:
             ok += response.status_code == 200
         elapsed = time.perf_counter() - started
     return {"requests": sends, "accepted": ok, "seconds": round(elapsed, 3), "sends_per_s": round(ok / elapsed)}
+
+
+# -- our client ------------------------------------------------------------------------------------------------
+# The product's CloudApiClient in a process of its own (the sandbox and the receiver run in theirs), so its CPU
+# per send is measured apart from everything else: that figure, unlike wall-clock rates on a shared machine,
+# says what the client itself costs.
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    return sorted_values[max(0, int(len(sorted_values) * fraction) - 1)]
+
+
+async def _client_sends(base: str, first: int, sends: int, inflight: int, sequential: int, conn: Any) -> None:
+    from aimstors.core.channel import CloudApiClient, CloudApiError, OutgoingMessage, Template, TextParam
+    from aimstors.core.settings import Settings
+
+    def message(i: int) -> OutgoingMessage:  # a campaign's send: its recipient, parameter and attempt id
+        return OutgoingMessage(
+            f"+1 555 {3000000 + i:07d}",
+            Template("order_ready", "en_US", body=(TextParam(f"Customer {i}"),)),
+            callback_data=f"attempt-{i}",
+        )
+
+    settings = Settings(meta_graph_url=base)  # the production code path: only the base URL differs
+    async with CloudApiClient.from_settings(settings, access_token=TOKEN, max_connections=inflight) as client:
+        latencies: list[float] = []
+        errors: dict[str, int] = {}
+        queue = iter(range(first, first + sends))
+
+        async def worker() -> None:  # `inflight` tasks share one client: at most `inflight` sends in flight
+            for i in queue:
+                started = time.perf_counter()
+                try:
+                    await client.send_message(NUMBERS[i % len(NUMBERS)], message(i))
+                except CloudApiError as exc:
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+
+        cpu, started = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(inflight)))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        latencies.sort()
+        accepted = len(latencies)
+        conn.send(
+            {
+                "requests": sends,
+                "accepted": accepted,
+                "errors": errors,
+                "seconds": round(elapsed, 3),
+                "sends_per_s": round(accepted / elapsed),
+                "p50_ms": round(statistics.median(latencies) * 1000, 2) if latencies else None,
+                "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2) if latencies else None,
+                "client_cpu_us_per_send": round(cpu / max(sends, 1) * 1e6),
+                "sends_per_s_per_free_core": round(sends / cpu) if cpu else 0,
+            }
+        )
+        conn.recv()  # the sequential run starts once the parent has read the sandbox's CPU counter
+        ok, first = 0, first + sends
+        started = time.perf_counter()
+        for i in range(first, first + sequential):
+            await client.send_message(NUMBERS[i % len(NUMBERS)], message(i))
+            ok += 1
+        elapsed = time.perf_counter() - started
+        conn.send({"requests": sequential, "accepted": ok, "seconds": round(elapsed, 3), "sends_per_s": round(ok / elapsed)})
+
+
+def _client_main(base: str, first: int, sends: int, inflight: int, sequential: int, loop: str, conn: Any) -> None:
+    factory = None
+    if loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_client_sends(base, first, sends, inflight, sequential, conn))
+
+
+async def _measure_client(
+    base: str, receiver: str, args: argparse.Namespace, loop: str, first: int, pid: int
+) -> dict[str, Any]:
+    """One client run in a spawned process: concurrent sends, then the same client one send at a time."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    before = await _received(receiver)
+    cpu = _cpu_seconds(pid)
+    process = ctx.Process(
+        target=_client_main,
+        args=(base, first, args.client_sends, args.client_inflight, args.sequential, loop, child),
+        daemon=True,
+    )
+    process.start()
+    try:
+        pipelined: dict[str, Any] = await asyncio.to_thread(parent.recv)
+        used = _cpu_seconds(pid) - cpu  # the sandbox's CPU during the run (it idles while the child starts)
+        parent.send("go")
+        sequential: dict[str, Any] = await asyncio.to_thread(parent.recv)
+    finally:
+        process.join(30)
+        if process.is_alive():
+            process.kill()
+    per_send_us = used / max(pipelined["accepted"], 1) * 1e6
+    pipelined["sandbox_cpu_us_per_send"] = round(per_send_us)
+    pipelined["loop"] = loop
+    pipelined["inflight"] = args.client_inflight
+    pipelined["load_before"] = load
+    expected = before + 3 * (pipelined["accepted"] + sequential["accepted"])
+    callbacks = await _callbacks(receiver, expected, within=60)
+    callbacks["received_statuses"] -= before
+    callbacks["expected_statuses"] -= before
+    return {"pipelined": pipelined, "sequential": sequential, "callbacks": callbacks}
 
 
 async def _callbacks(receiver: str, expected: int, within: float) -> dict[str, Any]:

@@ -34,16 +34,16 @@ class Seeded:
     contacts: list[int]
     reply: int
     template: int
-    conversation: int
+    conversation: int | None
 
     @property
     def ids(self) -> dict[str, int]:
-        return {
-            "contact": self.contacts[0],
-            "reply": self.reply,
-            "template": self.template,
-            "conversation": self.conversation,
-        }
+        ids = {"reply": self.reply, "template": self.template}
+        if self.contacts:
+            ids["contact"] = self.contacts[0]
+        if self.conversation is not None:
+            ids["conversation"] = self.conversation
+        return ids
 
 
 async def tenant_id(db: Database, slug: str) -> int:
@@ -84,11 +84,14 @@ async def seed_workspace(db: Database, slug: str, *, contacts: int = 3, prefix: 
         )
         session.add_all([template, number])
         await session.flush()
-        conversation = Conversation(tenant_id=tid, phone_number_id=number.id, contact_id=rows[0].id)
-        session.add(conversation)
-        await session.flush()
-        session.add(Note(tenant_id=tid, conversation_id=conversation.id, body=f"note in {slug}"))
-        return Seeded(slug, [c.id for c in rows], reply.id, template.id, conversation.id)
+        conversation_id = None
+        if rows:  # a conversation (with a note) with the first contact
+            conversation = Conversation(tenant_id=tid, phone_number_id=number.id, contact_id=rows[0].id)
+            session.add(conversation)
+            await session.flush()
+            session.add(Note(tenant_id=tid, conversation_id=conversation.id, body=f"note in {slug}"))
+            conversation_id = conversation.id
+        return Seeded(slug, [c.id for c in rows], reply.id, template.id, conversation_id)
 
 
 async def add_usage(

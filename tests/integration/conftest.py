@@ -51,7 +51,7 @@ USER_WA_ID = "15550001111"
 
 # Embedded Signup: a customer's WABA and number that the sandbox hands over for this code.
 SIGNUP_CODE = "signup-code-from-the-browser"
-SIGNUP_TOKEN = "customer-business-token"  # noqa: S105 - a sandbox value
+SIGNUP_TOKEN = "customer-business-token"
 SIGNUP_WABA = "300000000000001"
 SIGNUP_PNID = "300000000000002"
 

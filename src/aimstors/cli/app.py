@@ -26,6 +26,7 @@ GROUPS: list[tuple[str, str]] = [
     ("apikey", "apikey"),
     ("credits", "credits"),
     ("whatsapp", "whatsapp"),
+    ("templates", "templates"),
     ("secrets", "secrets"),
     ("jobs", "jobs"),
     ("webhooks", "webhooks"),

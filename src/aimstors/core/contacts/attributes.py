@@ -12,7 +12,7 @@ from typing import Any
 
 from aimstors.core.errors import InvalidInput
 
-__all__ = ["MAX_ATTRIBUTES", "MAX_ATTRIBUTES_BYTES", "MAX_KEY_LENGTH", "merge_attributes"]
+__all__ = ["MAX_ATTRIBUTES", "MAX_ATTRIBUTES_BYTES", "MAX_KEY_LENGTH", "check_attribute_name", "merge_attributes"]
 
 MAX_KEY_LENGTH = 64
 MAX_ATTRIBUTES = 100
@@ -27,6 +27,11 @@ def _check_key(key: object) -> str:
     if key != key.strip() or any(not c.isprintable() for c in key):
         raise InvalidInput(f"attribute name {key!r} has surrounding spaces or control characters")
     return key
+
+
+def check_attribute_name(key: object) -> str:
+    """``key`` if it can name an attribute; InvalidInput saying why not."""
+    return _check_key(key)
 
 
 def merge_attributes(current: Mapping[str, Any], patch: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:

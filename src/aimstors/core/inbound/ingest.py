@@ -102,6 +102,19 @@ class _Pending:
     body: bytes
     sha256: str
     future: asyncio.Future[Receipt] = field(repr=False)
+    repeats: list[asyncio.Future[Receipt]] = field(default_factory=list, repr=False)  # same body, meanwhile
+
+    def settle(self, receipt: Receipt | None, error: BaseException | None = None) -> None:
+        """Answer the submitter and every repeat (a duplicate of what was stored); callers that went away
+        (cancelled futures) are skipped."""
+        for index, future in enumerate([self.future, *self.repeats]):
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+                future.exception()  # retrieved: a caller that went away must not warn
+            elif receipt is not None:
+                future.set_result(receipt if index == 0 else Receipt(receipt.event_id, receipt.received_at, True))
 
 
 class WebhookIngest:
@@ -131,7 +144,7 @@ class WebhookIngest:
         self.batches = 0  # transactions committed, for tests and the bench
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._recent: OrderedDict[str, tuple[uuid.UUID, dt.datetime]] = OrderedDict()
-        self._inflight: dict[str, asyncio.Future[Receipt]] = {}
+        self._inflight: dict[str, _Pending] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._accepting = False
 
@@ -165,14 +178,16 @@ class WebhookIngest:
         known = self._recent.get(digest)
         if known is not None:
             return Receipt(known[0], known[1], True)
-        waiting = self._inflight.get(digest)
-        if waiting is not None:
-            first = await asyncio.shield(waiting)
-            return Receipt(first.event_id, first.received_at, True)
         future: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
-        self._inflight[digest] = future
-        self._queue.put_nowait(_Pending(body, digest, future))
-        return await asyncio.shield(future)
+        pending = self._inflight.get(digest)
+        if pending is not None:
+            pending.repeats.append(future)
+        else:
+            pending = self._inflight[digest] = _Pending(body, digest, future)
+            self._queue.put_nowait(pending)
+        # Each caller awaits its own future: one that goes away (client disconnect) cancels only its own answer,
+        # never the commit nor the answers of others.
+        return await future
 
     # ------------------------------------------------------------------------------------------------ writers
 
@@ -213,17 +228,14 @@ class WebhookIngest:
                 error = DatabaseUnavailable(f"could not store the webhook ({type(exc).__name__})")
             for item in batch:
                 self._inflight.pop(item.sha256, None)
-                if not item.future.done():
-                    item.future.set_exception(error)
-                    item.future.exception()  # mark retrieved: a caller that went away must not warn
+                item.settle(None, error)
             return
         self.batches += 1
         for item in batch:
             receipt = receipts[item.sha256]
             self._remember(item.sha256, receipt)
             self._inflight.pop(item.sha256, None)
-            if not item.future.done():
-                item.future.set_result(receipt)
+            item.settle(receipt)
 
     def _remember(self, digest: str, receipt: Receipt) -> None:
         if self.recent_size == 0:
@@ -235,7 +247,7 @@ class WebhookIngest:
 
     async def _store(self, batch: Sequence[_Pending]) -> dict[str, Receipt]:
         now = utcnow()
-        digests = [item.sha256 for item in batch]  # distinct: a repeat waits on its first copy (``_inflight``)
+        digests = [item.sha256 for item in batch]  # distinct: a repeat waits on its first copy (``repeats``)
         bodies = {item.sha256: item.body for item in batch}
         receipts: dict[str, Receipt] = {}
         async with self.db.connect(Scope.system(), write=True) as conn:

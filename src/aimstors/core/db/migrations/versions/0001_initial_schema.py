@@ -489,16 +489,25 @@ def upgrade() -> None:
     sa.Column('phone_number_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('template_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('audience_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('audience', sa.String(length=300), nullable=False),
+    sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('parameters', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('resend_policy', sa.String(length=16), nullable=False),
+    sa.Column('resend_grace_seconds', sa.Integer(), nullable=False),
     sa.Column('error_threshold_pct', sa.Integer(), nullable=False),
     sa.Column('pause_reason', sa.Text(), nullable=True),
+    sa.Column('suppressed', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('dispatchers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('reservation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reserved', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('scheduled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['audience_id'], ['audiences.id'], name=op.f('fk_campaigns_audience_id_audiences'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_campaigns_created_by_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['phone_number_id'], ['phone_numbers.id'], name=op.f('fk_campaigns_phone_number_id_phone_numbers'), ondelete='RESTRICT'),
@@ -567,6 +576,7 @@ def upgrade() -> None:
     sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('contact_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('wa_id', sa.String(length=32), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('parameters', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('attempt_id', sa.String(length=64), nullable=True),
@@ -582,7 +592,9 @@ def upgrade() -> None:
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('price', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('cost', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('charged_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_recipients_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_campaign_recipients_contact_id_contacts'), ondelete='SET NULL'),
@@ -593,6 +605,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('campaign_recipients', schema=None) as batch_op:
         batch_op.create_index('ix_campaign_recipients_pending', ['campaign_id', 'id'], unique=False, postgresql_where=sa.text("state = 'pending'"), sqlite_where=sa.text("state = 'pending'"))
+        batch_op.create_index('ix_campaign_recipients_sending', ['campaign_id', 'lease_expires_at'], unique=False, postgresql_where=sa.text("state = 'sending'"), sqlite_where=sa.text("state = 'sending'"))
         batch_op.create_index('ix_campaign_recipients_tenant_id_campaign_id_state', ['tenant_id', 'campaign_id', 'state'], unique=False)
         batch_op.create_index('ix_campaign_recipients_tenant_id_wamid', ['tenant_id', 'wamid'], unique=False)
 
@@ -674,6 +687,7 @@ def downgrade() -> None:
     with op.batch_alter_table('campaign_recipients', schema=None) as batch_op:
         batch_op.drop_index('ix_campaign_recipients_tenant_id_wamid')
         batch_op.drop_index('ix_campaign_recipients_tenant_id_campaign_id_state')
+        batch_op.drop_index('ix_campaign_recipients_sending', postgresql_where=sa.text("state = 'sending'"), sqlite_where=sa.text("state = 'sending'"))
         batch_op.drop_index('ix_campaign_recipients_pending', postgresql_where=sa.text("state = 'pending'"), sqlite_where=sa.text("state = 'pending'"))
 
     op.drop_table('campaign_recipients')

@@ -1,0 +1,112 @@
+"""Pacing one sending number: a token bucket at its throughput, with additive increase / multiplicative decrease.
+
+Meta caps each number's sends per second (80 by default, up to 1,000) and answers 130429 above it. The
+:class:`Pacer` hands out send permits at ``rate`` per second with a burst of at most ``burst_seconds`` worth, so any
+one-second window sees at most ``rate × (1 + burst_seconds)`` sends; ``rate`` starts at the number's throughput times
+``headroom`` (network jitter squeezes sends together on their way to Meta) divided by the number of dispatcher
+processes sharing the number (:meth:`set_share`). A 130429 cuts the rate by ``decrease`` (once per
+``decrease_guard`` seconds, however many answers in flight carry it); every ``increase_every`` seconds without one
+adds ``increase`` of the ceiling back, up to the ceiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+__all__ = ["Pacer"]
+
+
+class Pacer:
+    """Send permits for one number: ``await pacer.acquire()`` before each send."""
+
+    def __init__(
+        self,
+        limit_mps: float,
+        *,
+        headroom: float = 0.97,
+        burst_seconds: float = 0.02,
+        decrease: float = 0.7,
+        increase: float = 0.025,
+        increase_every: float = 0.25,
+        decrease_guard: float = 0.5,
+        min_rate: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if limit_mps <= 0 or not 0 < headroom <= 1:
+            raise ValueError("limit_mps must be positive and headroom in (0, 1]")
+        self.limit_mps = float(limit_mps)
+        self.headroom = headroom
+        self.burst_seconds = burst_seconds
+        self.decrease = decrease
+        self.increase = increase
+        self.increase_every = increase_every
+        self.decrease_guard = decrease_guard
+        self.min_rate = min_rate
+        self._clock = clock
+        self.share = 1
+        self.ceiling = self.limit_mps * headroom
+        self.rate = self.ceiling
+        self._tokens = 0.0
+        self._last = clock()
+        self._last_increase = self._last
+        self._hold_until = 0.0
+        self._guard_until = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+        self.throttles = 0
+
+    def set_limit(self, limit_mps: float, share: int = 1) -> None:
+        """The number's throughput and how many dispatchers share it; the rate never exceeds the new ceiling."""
+        self.limit_mps = max(1.0, float(limit_mps))
+        self.share = max(1, share)
+        self.ceiling = max(self.min_rate, self.limit_mps * self.headroom / self.share)
+        self.rate = min(self.rate, self.ceiling)
+
+    set_share = set_limit
+
+    @property
+    def capacity(self) -> float:
+        return max(1.0, self.rate * self.burst_seconds)
+
+    def _refill(self, now: float) -> None:
+        if now >= self._hold_until and now - self._last_increase >= self.increase_every and self.rate < self.ceiling:
+            steps = (now - self._last_increase) // self.increase_every
+            self.rate = min(self.ceiling, self.rate + steps * self.increase * self.ceiling)
+            self._last_increase = now
+        elif self.rate >= self.ceiling:
+            self._last_increase = now
+        self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+
+    async def acquire(self) -> None:
+        """Wait for a permit. Waiters are served in arrival order."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if now < self._paused_until:
+                    await asyncio.sleep(self._paused_until - now)
+                    continue
+                self._refill(now)
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                # Sleep at least ~2 ms: timers are not finer, and the refill is by elapsed time anyway.
+                await asyncio.sleep(max((1.0 - self._tokens) / self.rate, 0.002))
+
+    def throttled(self) -> None:
+        """Meta answered 130429: slow down (at most once per guard period)."""
+        now = self._clock()
+        self.throttles += 1
+        if now < self._guard_until:
+            return
+        self.rate = max(self.min_rate, self.rate * self.decrease)
+        self._tokens = min(self._tokens, 0.0)
+        self._guard_until = now + self.decrease_guard
+        self._hold_until = now + 2 * self.decrease_guard
+        self._last_increase = self._hold_until
+
+    def pause_for(self, seconds: float) -> None:
+        """No permits for ``seconds`` (Meta unreachable: back off the whole number)."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
