@@ -269,7 +269,9 @@ async def _client_sends(base: str, first: int, sends: int, inflight: int, sequen
             await client.send_message(NUMBERS[i % len(NUMBERS)], message(i))
             ok += 1
         elapsed = time.perf_counter() - started
-        conn.send({"requests": sequential, "accepted": ok, "seconds": round(elapsed, 3), "sends_per_s": round(ok / elapsed)})
+        conn.send(
+            {"requests": sequential, "accepted": ok, "seconds": round(elapsed, 3), "sends_per_s": round(ok / elapsed)}
+        )
 
 
 def _client_main(base: str, first: int, sends: int, inflight: int, sequential: int, loop: str, conn: Any) -> None:
@@ -404,6 +406,11 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         assert sandbox.pid is not None
         broadcast = await _measure(base, receiver_url, args, False, 0, sandbox.pid)
         personalized = await _measure(base, receiver_url, args, True, args.sends, sandbox.pid)
+        client: dict[str, Any] = {}
+        first = 2 * args.sends + args.sequential  # distinct recipients: no pair-rate limit
+        for loop in args.client_loops:
+            client[loop] = await _measure_client(base, receiver_url, args, loop, first, sandbox.pid)
+            first += args.client_sends + args.sequential
         sequential = await asyncio.to_thread(_sequential, base, args.sequential, 2 * args.sends)
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{base}/_sandbox/histogram") as response:
@@ -434,6 +441,15 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             r["pipelined"]["sends_per_s"] >= TARGET_SENDS_PER_S
             and r["callbacks"]["received_statuses"] == 3 * r["pipelined"]["accepted"]
             for r in runs.values()
+        ),
+        "client": client,
+        "target_client_sends_per_s": TARGET_CLIENT_SENDS_PER_S,
+        "client_target_met": bool(client)
+        and all(
+            r["pipelined"]["sends_per_s"] >= TARGET_CLIENT_SENDS_PER_S
+            and r["pipelined"]["accepted"] == r["pipelined"]["requests"]
+            and r["callbacks"]["received_statuses"] == r["callbacks"]["expected_statuses"]
+            for r in client.values()
         ),
     }
 
@@ -472,10 +488,36 @@ def _table(result: dict[str, Any]) -> Table:
         f"{result['webhook_posts']} / {result['personalized']['callbacks']['bad_signatures']}",
         "0 bad",
     )
-    table.add_row(f"sequential sends/s ({s['requests']} requests, one at a time)", str(s["sends_per_s"]), "")
+    for loop, run in result["client"].items():
+        p, c = run["pipelined"], run["callbacks"]
+        table.add_row(
+            f"client sends/s: our CloudApiClient, one process, {loop} loop, {p['requests']} personalized "
+            f"template sends, {p['inflight']} in flight",
+            str(p["sends_per_s"]),
+            f">= {TARGET_CLIENT_SENDS_PER_S}",
+        )
+        table.add_row("  latency p50 / p99 (ms)", f"{p['p50_ms']} / {p['p99_ms']}", "")
+        table.add_row(
+            "  client CPU per send (µs) -> sends/s on one free core",
+            f"{p['client_cpu_us_per_send']} -> {p['sends_per_s_per_free_core']}",
+            "",
+        )
+        table.add_row("  sandbox CPU per send meanwhile (µs)", str(p["sandbox_cpu_us_per_send"]), "")
+        table.add_row("  errors", ", ".join(f"{k} {v}" for k, v in p["errors"].items()) or "none", "none")
+        table.add_row(
+            "  status webhooks received / expected", f"{c['received_statuses']} / {c['expected_statuses']}", "all"
+        )
+    table.add_row(f"sequential sends/s ({s['requests']} requests, one at a time, httpx)", str(s["sends_per_s"]), "")
+    for loop, run in result["client"].items():
+        q = run["sequential"]
+        table.add_row(
+            f"sequential sends/s ({q['requests']} requests, our client, {loop} loop)", str(q["sends_per_s"]), ""
+        )
     worst = max(result["max_sliding_1s_per_number"].values(), default=0)
     table.add_row("max accepted in any 1 s window, per number", str(worst), "<= 1000")
-    table.add_row("target met", "yes" if result["target_met"] else "NO", "")
+    table.add_row("target met: sandbox", "yes" if result["target_met"] else "NO", "")
+    if result["client"]:
+        table.add_row("target met: client", "yes" if result["client_target_met"] else "NO", "")
     return table
 
 
@@ -499,13 +541,39 @@ def _append_results(result: dict[str, Any]) -> None:
             f"| {name}: status webhooks received / expected (signed, every signature verified) | "
             f"{c['received_statuses']} / {c['expected_statuses']} | all |"
         )
+    for loop, run in result["client"].items():
+        p, c = run["pipelined"], run["callbacks"]
+        rows.append(
+            f"| client sends/s — our CloudApiClient in one process, {loop} loop, {p['requests']} personalized "
+            f"template sends, {p['inflight']} in flight (load average before: {p['load_before']}) | "
+            f"{p['sends_per_s']} | >= {TARGET_CLIENT_SENDS_PER_S} |"
+        )
+        rows.append(f"| client ({loop}): latency p50 / p99 | {p['p50_ms']} ms / {p['p99_ms']} ms | |")
+        rows.append(
+            f"| client ({loop}): client CPU per send -> sends/s one free core sustains | "
+            f"{p['client_cpu_us_per_send']} µs -> {p['sends_per_s_per_free_core']} | |"
+        )
+        rows.append(f"| client ({loop}): sandbox CPU per send meanwhile | {p['sandbox_cpu_us_per_send']} µs | |")
+        errors = ", ".join(f"{k} {v}" for k, v in p["errors"].items()) or "none"
+        rows.append(
+            f"| client ({loop}): errors; status webhooks received / expected | {errors}; "
+            f"{c['received_statuses']} / {c['expected_statuses']} | none; all |"
+        )
+    for loop, run in result["client"].items():
+        q = run["sequential"]
+        rows.append(
+            f"| sequential sends/s (our client, {loop} loop, one send awaited at a time) | {q['sends_per_s']} | "
+            "(comparison) |"
+        )
     table = "\n".join(rows)
+    client_met = ("yes" if result["client_target_met"] else "NO") if result["client"] else "not run"
     section = f"""
 ## sandbox — {result["date"]}
 
 Machine: {m["nproc"]} cores, {m["cpu"]}, {m["ram"]} RAM, Python {m["python"]}; load average before the run
-{m["load_before"]} (other work on the machine). The sandbox (one uvicorn process),
-the webhook receiver and the load generator share the machine (`bench/sandbox.py`).
+{m["load_before"]} (other work on the machine). The sandbox (one uvicorn process), the webhook
+receiver, the load generator and, for the client rows, our client's own process share the machine
+(`bench/sandbox.py`).
 
 | measure | value | target |
 |---|---|---|
@@ -513,7 +581,8 @@ the webhook receiver and the load generator share the machine (`bench/sandbox.py
 | webhook POSTs (batched) / bad signatures | {result["webhook_posts"]} / {bad} | 0 bad |
 | sequential sends/s (httpx, one request at a time, keep-alive) | {s["sends_per_s"]} | (comparison) |
 | max accepted in any sliding 1 s window, per number | {worst} | <= 1000 |
-| target met | {"yes" if result["target_met"] else "NO"} | |
+| target met: sandbox | {"yes" if result["target_met"] else "NO"} | |
+| target met: client | {client_met} | |
 
 Request validation is cached by body *shape* (`src/aimstors/sandbox/validation.py`): per-recipient values (`to`,
 parameters, callback data) do not re-run jsonschema, a new message structure does (~50-100 µs, once).
@@ -529,6 +598,14 @@ def main() -> None:
     parser.add_argument("--sends", type=int, default=30000)
     parser.add_argument("--inflight", type=int, default=100)
     parser.add_argument("--sequential", type=int, default=1000)
+    parser.add_argument("--client-sends", type=int, default=20000, help="sends per run of our CloudApiClient")
+    parser.add_argument("--client-inflight", type=int, default=128, help="sends in flight on our client")
+    parser.add_argument(
+        "--client-loops",
+        type=lambda text: [x.strip() for x in text.split(",") if x.strip()],
+        default=["asyncio", "uvloop"],
+        help="event loops to run our client on, comma separated (asyncio, uvloop; empty: skip the client)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--results", action="store_true", help="append a section to bench/RESULTS.md")
     args = parser.parse_args()

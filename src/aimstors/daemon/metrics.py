@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -69,7 +70,7 @@ class Metrics:
 
 def metrics_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -86,7 +87,8 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
         finally:
             metrics: Metrics = scope["app"].state.metrics
             route: Any = scope.get("path_template") or "unmatched"
-            metrics.requests.labels(scope["method"], route, str(status)).inc()
+            method = str(scope.get("method", "GET"))
+            metrics.requests.labels(method, route, str(status)).inc()
             metrics.latency.labels(route).observe(time.perf_counter() - start)
 
     return middleware

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from aimstors.core.db.migrate import current_revision, head_revision
 from aimstors.core.services import Services
+from aimstors.daemon.metrics import Metrics
 
 
 @get("/healthz", sync_to_thread=False, include_in_schema=False)
@@ -34,5 +35,5 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 @get("/metrics", include_in_schema=False, media_type="text/plain; version=0.0.4")
 async def metrics(request: Request[Any, Any, Any]) -> str:
     """Prometheus text exposition of the daemon's counters and the queue's depth."""
-    registry = request.app.state.metrics
+    registry: Metrics = request.app.state.metrics
     return await registry.render(request.app.state.services)
