@@ -401,8 +401,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         await _wait_http(f"{receiver_url}/count")
         await _pipelined(base, 500, 20)  # warm up (connections, compiled validators); not counted
         await asyncio.sleep(1.0)  # let the warm-up's callbacks finish
-        async with aiohttp.ClientSession() as session:
-            await session.post(f"{base}/_sandbox/reset")
+        async with aiohttp.ClientSession() as session, session.post(f"{base}/_sandbox/reset") as response:
+            await response.read()  # released, or aiohttp warns of an unclosed connection
         assert sandbox.pid is not None
         broadcast = await _measure(base, receiver_url, args, False, 0, sandbox.pid)
         personalized = await _measure(base, receiver_url, args, True, args.sends, sandbox.pid)

@@ -102,3 +102,50 @@ def test_serve_starts_answers_and_stops_on_sigterm(settings: Settings, tmp_path:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.sqlite_only
+def test_worker_command_processes_webhooks_and_stops_on_sigterm(settings: Settings, tmp_path: Path) -> None:
+    from tests.webhook_world import build_world, text_message
+
+    from aimstors.core.db.models import WebhookEvent
+    from aimstors.core.inbound import WebhookIngest
+    from aimstors.core.security.webhook_signature import meta_json_dumps
+
+    async def store() -> None:
+        services = build(settings)
+        try:
+            await build_world(services.db)
+            ingest = WebhookIngest(services.db)
+            await ingest.start()
+            await ingest.submit(meta_json_dumps(text_message("processed by a separate worker")))
+            await ingest.stop()
+        finally:
+            await services.close()
+
+    async def status() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.session(Scope.system()) as session:
+                return str((await session.scalars(select(WebhookEvent.status))).one())
+        finally:
+            await db.dispose()
+
+    asyncio.run(store())
+    (tmp_path / "none.toml").write_text("")
+    env = {**os.environ, "AIMSTORS_DATABASE_URL": settings.database_url, "AIMSTORS_CONFIG": str(tmp_path / "none.toml")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aimstors.cli.app", "worker", "--queues", "webhooks", "--concurrency", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while asyncio.run(status()) != "processed":
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

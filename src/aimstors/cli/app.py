@@ -32,6 +32,8 @@ GROUPS: list[tuple[str, str]] = [
     ("webhooks", "webhooks"),
     ("config", "config"),
     ("sandbox", "sandbox"),
+    ("contacts", "contacts"),
+    ("audiences", "audiences"),
 ]
 
 

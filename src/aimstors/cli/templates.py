@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from aimstors.cli.output import JSON_OPTION, console, emit
 from aimstors.cli.runner import err_console, fail, run
@@ -96,10 +97,10 @@ def lint(
     elif findings:
         _print_findings(findings, label)
     if errors:
-        err_console.print(f"[bold red]error:[/] {label}: {summary(findings)}", markup=True)
+        err_console.print(Text.assemble(("error:", "bold red"), f" {label}: {summary(findings)}"))
         raise typer.Exit(InvalidInput.exit_code)
     if not json_:
-        console.print(f"{label}: {summary(findings)}")
+        console.print(Text(f"{label}: {summary(findings)}"))
 
 
 @app.command()
@@ -215,14 +216,15 @@ def preview(
     if json_:
         emit(shown, json=True)
         return
-    console.print(f"[dim]{shown.name} ({shown.language}) · {shown.category} · {shown.status}[/]")
+    # The template's own text is printed as text, never read as rich markup ("[Track]" is a button, not a style).
+    console.print(Text(f"{shown.name} ({shown.language}) · {shown.category} · {shown.status}", style="dim"))
     if shown.header:
-        console.print(f"[bold]{shown.header}[/]", markup=True)
-    console.print(shown.body, markup=False)
+        console.print(Text(shown.header, style="bold"))
+    console.print(Text(shown.body))
     if shown.footer:
-        console.print(f"[dim]{shown.footer}[/]")
+        console.print(Text(shown.footer, style="dim"))
     for button in shown.buttons:
-        console.print(button, markup=False)
+        console.print(Text(button))
 
 
 @app.command()

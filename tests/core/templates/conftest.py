@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from aimstors.core import whatsapp_accounts
 from aimstors.core.db import Scope
-from aimstors.core.db.models import Template
+from aimstors.core.db.models import Template, Tenant
 from aimstors.core.security import Actor, Role
 from aimstors.core.services import Services, build
 from aimstors.core.settings import Settings
@@ -80,10 +81,6 @@ class World:
 
     async def rows(self, slug: str = "shop-a") -> list[Template]:
         """The workspace's template rows, straight from the database (what the services wrote)."""
-        from sqlalchemy import select
-
-        from aimstors.core.db.models import Tenant
-
         async with self.services.db.session(Scope.system()) as session:
             tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
             return list(

@@ -6,14 +6,13 @@
     sheet     SheetRules      the rows of a Google Sheet range, fetched at send time
     retarget  RetargetRules   recipients of a campaign whose status is one of a list
 
-:class:`AudienceSpec` is a kind with its rules (and, for a saved static list, its id): what
-:func:`aimstors.core.audiences.resolve` takes. ``AudienceSpec.everyone()`` and ``AudienceSpec.tagged(tag)`` cover
-ad-hoc audiences that are not saved. Parsing is strict: an unknown key or a bad value is InvalidInput naming it.
+Parsing is strict: an unknown key or a bad value is InvalidInput naming it. What :func:`~aimstors.core.audiences.
+resolve` takes is in :mod:`~aimstors.core.audiences.specs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -27,10 +26,9 @@ from aimstors.core.errors import InvalidInput
 __all__ = [
     "RETARGET_STATUSES",
     "AudienceKind",
-    "AudienceSpec",
     "CsvFileRules",
-    "Rules",
     "RetargetRules",
+    "Rules",
     "SegmentRules",
     "SheetRules",
     "StaticRules",
@@ -40,8 +38,8 @@ __all__ = [
 
 AudienceKind = Literal["static", "segment", "csv", "sheet", "retarget"]
 KINDS: tuple[str, ...] = get_args(AudienceKind)
-# A recipient's state in campaign_recipients, plus "replied" (it answered: replied_at is set).
-RETARGET_STATUSES = ("sent", "delivered", "read", "replied", "failed", "skipped", "unknown")
+# How far a campaign's send to a recipient got (see RetargetRules); the spelling the campaign engine uses too.
+RETARGET_STATUSES = ("sent", "delivered", "read", "unread", "replied", "failed", "unknown", "skipped")
 
 
 def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -63,7 +61,9 @@ def _only(data: Mapping[str, Any], allowed: set[str], what: str) -> None:
         raise InvalidInput(f"a {what} definition must be a JSON object")
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise InvalidInput(f"unknown {what} setting(s): {', '.join(unknown)}", hint=f"known: {', '.join(sorted(allowed))}")
+        raise InvalidInput(
+            f"unknown {what} setting(s): {', '.join(unknown)}", hint=f"known: {', '.join(sorted(allowed))}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,8 @@ class SegmentRules:
                 out[key] = list(getattr(self, key))
         if self.attributes:
             out["attributes"] = [
-                {"name": a.name, "op": a.op, **({"value": a.value} if a.op != "exists" else {})} for a in self.attributes
+                {"name": a.name, "op": a.op, **({"value": a.value} if a.op != "exists" else {})}
+                for a in self.attributes
             ]
         for key in ("inbound_within", "inbound_older_than", "opted_out"):
             if getattr(self, key) is not None:
@@ -153,7 +154,9 @@ class TableMapping:
         return ColumnMapping(self.phone_column, self.name_column, dict(self.attributes), region=self.region)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {k: getattr(self, k) for k in ("phone_column", "name_column", "region") if getattr(self, k)}
+        out: dict[str, Any] = {
+            k: getattr(self, k) for k in ("phone_column", "name_column", "region") if getattr(self, k)
+        }
         if self.attributes:
             out["attributes"] = dict(self.attributes)
         return out
@@ -238,10 +241,11 @@ class SheetRules:
 
 @dataclass(frozen=True, slots=True)
 class RetargetRules:
-    """Recipients of ``campaign_id`` whose status is one of ``statuses`` (see :data:`RETARGET_STATUSES`).
+    """Recipients of ``campaign_id`` whose send reached one of ``statuses`` (any of them):
 
-    A status is the recipient's current state, so ``delivered`` means delivered and not (yet) read; ``replied``
-    means the contact answered, whatever the state.
+    ``sent`` accepted by Meta; ``delivered`` delivered (read ones included); ``read`` read; ``unread`` accepted
+    but not read; ``replied`` the contact wrote to us after the send; ``failed``, ``unknown``, ``skipped`` in that
+    state now.
     """
 
     campaign_id: int
@@ -301,31 +305,3 @@ def rules_from_json(kind: str, definition: Mapping[str, Any]) -> Rules:
         raise InvalidInput(f"unknown audience kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
     rules: Rules = parser(definition)
     return rules
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceSpec:
-    """An audience to resolve: its rules, and for a saved static list its id (members live in the database)."""
-
-    rules: Rules
-    audience_id: int | None = None
-    name: str | None = None
-
-    @property
-    def kind(self) -> AudienceKind:
-        return self.rules.kind
-
-    @classmethod
-    def everyone(cls) -> AudienceSpec:
-        """Every contact of the workspace (after suppression)."""
-        return cls(SegmentRules())
-
-    @classmethod
-    def tagged(cls, *tags: str) -> AudienceSpec:
-        """Contacts carrying all of ``tags``."""
-        return cls(SegmentRules(tags=tuple(validate_tags(tags))))
-
-    @classmethod
-    def retarget(cls, campaign_id: int, statuses: Sequence[str]) -> AudienceSpec:
-        """Recipients of a campaign by status (ad hoc; not saved)."""
-        return cls(RetargetRules(campaign_id, tuple(statuses)).check())

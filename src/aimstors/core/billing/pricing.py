@@ -79,21 +79,18 @@ async def tenant_chain(conn: AsyncConnection, tenant_id: int) -> list[int]:
 async def load_price_list(conn: AsyncConnection, tenant_id: int, *, _depth: int = 0) -> PriceList:
     """The price list ``tenant_id`` is billed on, read on ``conn`` (whose scope must include its ancestors)."""
     chain = await tenant_chain(conn, tenant_id)
-    assigned = dict(
-        (await conn.execute(select(TenantPlan.tenant_id, TenantPlan.plan_id).where(TenantPlan.tenant_id.in_(chain))))
-        .tuples()
-        .all()
-    )
+    rows = await conn.execute(select(TenantPlan.tenant_id, TenantPlan.plan_id).where(TenantPlan.tenant_id.in_(chain)))
+    assigned = {int(t): int(p) for t, p in rows}
     plan_id = next((assigned[t] for t in reversed(chain) if t in assigned), None)
     if plan_id is None:
         return PriceList()
-    plan = (await conn.execute(select(Plan).where(Plan.id == plan_id))).scalar_one()
-    rows = await conn.execute(
+    plan = (await conn.execute(select(Plan.name, Plan.tenant_id, Plan.margin_bps).where(Plan.id == plan_id))).one()
+    cards = await conn.execute(
         select(RateCard.category, RateCard.country, RateCard.unit_price).where(RateCard.plan_id == plan_id)
     )
-    explicit = {(category, country): int(price) for category, country, price in rows}
+    explicit = {(category, country): int(price) for category, country, price in cards}
     prices: dict[tuple[str, str], int] = {}
-    owner = plan.tenant_id
+    owner = int(plan.tenant_id)
     if plan.margin_bps and owner != tenant_id and _depth < MAX_PLAN_DEPTH:
         base = await load_price_list(conn, owner, _depth=_depth + 1)
         prices = {key: _marked_up(price, plan.margin_bps) for key, price in base.prices.items()}

@@ -12,7 +12,7 @@ from typing import Final
 
 from sqlalchemy import select
 
-from aimstors.core.campaigns.parameters import ParameterMap, TemplateShape, restore, template_shape
+from aimstors.core.campaigns.parameters import ParameterMap, restore
 from aimstors.core.campaigns.records import CampaignView
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Campaign, PhoneNumber, Template, Tenant
@@ -61,14 +61,9 @@ class CampaignContext:
     number: PhoneNumber
     template: Template
 
-    @property
-    def shape(self) -> TemplateShape:
-        t = self.template
-        return template_shape(t.name, t.language, t.parameter_format, t.components or [])
-
     def mapping(self) -> ParameterMap:
         """The campaign's parameter mapping, checked against the template as it is now."""
-        return restore(self.shape, self.campaign.parameters or {})
+        return restore(self.template, self.campaign.parameters or {})
 
 
 async def load(db: Database, tenant: TenantRef, campaign_id: int) -> CampaignContext:

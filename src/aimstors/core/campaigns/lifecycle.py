@@ -11,7 +11,6 @@ left of the reservation.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from typing import Any, Final
 
@@ -22,6 +21,7 @@ from aimstors.core import ledger
 from aimstors.core.billing import price_list
 from aimstors.core.campaigns.audience import AudienceSpec, count_suppressed
 from aimstors.core.campaigns.context import CampaignContext, load, view, workspace
+from aimstors.core.campaigns.parameters import ParameterMap, compile_mapping
 from aimstors.core.campaigns.materialise import RECIPIENTS, ScanTotals, materialise
 from aimstors.core.campaigns.records import CampaignView
 from aimstors.core.campaigns.states import FINAL, require_transition
@@ -51,34 +51,16 @@ log = logging.getLogger("aimstors.campaigns")
 
 _c = Campaign.__table__.c
 _r = RECIPIENTS.c
-SENDABLE_TEMPLATE: Final = "APPROVED"
 
 
 def reservation_key(campaign_id: int) -> str:
     return f"campaign:{campaign_id}:reserve"
 
 
-def _lint(ctx: CampaignContext, sample: dict[str, str] | None) -> None:
-    """Run the template linter's send check when the templates package provides one."""
-    try:
-        module: Any = importlib.import_module("aimstors.core.templates.lint")
-    except ModuleNotFoundError:
-        return
-    check = getattr(module, "check_send", None)
-    if check is not None:
-        check(ctx.template, sample or {})
-
-
-def check_sendable(ctx: CampaignContext) -> None:
-    """InvalidInput / Conflict when the template or its mapping cannot be sent as they are now."""
-    template = ctx.template
-    if template.status.upper() != SENDABLE_TEMPLATE:
-        raise Conflict(
-            f"template {template.name} ({template.language}) is {template.status}, not APPROVED: nothing was sent",
-            hint="`aimstors templates sync` fetches its status from Meta; a paused template can be sent once unpaused",
-        )
-    ctx.mapping()  # the template may have changed since the campaign was created
-    _lint(ctx, None)
+def check_sendable(ctx: CampaignContext) -> ParameterMap:
+    """The campaign's mapping, checked by the templates package's send check against the template as it is now:
+    TemplateNotSendable (a Conflict) unless it is approved, InvalidInput when the mapping no longer fits it."""
+    return compile_mapping(ctx.template, ctx.campaign.parameters or {}, require_approved=True)
 
 
 async def set_state(
@@ -101,8 +83,7 @@ async def start(db: Database, ctx: CampaignContext, *, actor: Actor | None = Non
     """
     campaign, tenant = ctx.campaign, ctx.tenant
     require_transition(campaign.id, campaign.state, "running")
-    check_sendable(ctx)
-    mapping = ctx.mapping()
+    mapping = check_sendable(ctx)
     prices = await price_list(db, tenant.id)
     spec = AudienceSpec.parse(campaign.audience)
     now = utcnow()

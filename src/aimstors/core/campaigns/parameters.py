@@ -1,18 +1,20 @@
 """Template parameters of a campaign: which placeholder gets what, per recipient.
 
-A mapping names each placeholder of the template and where its value comes from::
+A mapping names each value the template takes (its keys are the templates package's: ``1`` or ``first_name`` for
+the body, ``header.1``, ``header`` for a media header, ``button.0`` for a URL button's suffix) and where it comes
+from::
 
-    1=attr.first_name|there      body {{1}}: the contact's attribute, or "there" when it has none
-    first_name=contact.name      body {{first_name}} (named parameters): the contact's WhatsApp profile name
-    header.1=literal:Summer sale header {{1}}: fixed text
-    button.0=attr.coupon         the dynamic suffix of URL button 0
-    header=literal:https://…/a.jpg   the media of an IMAGE/VIDEO/DOCUMENT header, by link
+    1=attr.first_name|there      the contact's attribute, or "there" when it has none
+    first_name=contact.name      the contact's WhatsApp profile name
+    header.1=literal:Summer sale fixed text
+    button.0=attr.coupon         a URL button's dynamic suffix, per contact
 
 Sources: ``attr.NAME`` (contact attribute), ``contact.name`` (profile name), ``contact.phone`` (+digits),
 ``literal:TEXT``; ``|FALLBACK`` after an attribute or the name is used when the contact has none. The mapping must
-cover every placeholder of the template and nothing else (:func:`compile_mapping`). Values are rendered once per
-recipient when the campaign starts (:meth:`Mapping.render`) and stored with the recipient, so what is sent is
-what the plan promised; :meth:`TemplateShape.message` builds the Cloud API body from them.
+cover every value of the template and nothing else (:func:`compile_mapping`); values are rendered per recipient
+when the campaign starts (:meth:`ParameterMap.render`) and stored with it, so what is sent is what was planned.
+Every send goes through :func:`aimstors.core.templates.check_send` — the one place template sends are checked
+and built (:func:`build_message`).
 """
 
 from __future__ import annotations
@@ -23,93 +25,20 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from aimstors.core.channel import OutgoingMessage
-from aimstors.core.channel.template_message import MediaParam, Template, TemplateButton, TextParam, UrlButton
 from aimstors.core.errors import InvalidInput
+from aimstors.core.templates.sending import TemplateLike, TemplateShape, check_send
 
 __all__ = [
     "ParameterMap",
     "Source",
-    "TemplateShape",
+    "build_message",
     "compile_mapping",
     "parse_assignments",
     "restore",
-    "template_shape",
 ]
 
-_PLACEHOLDER: Final = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
-_KEY: Final = re.compile(r"(?:(body|header)\.)?([A-Za-z0-9_]+)|header|button\.([0-9])")
 _ATTR: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_MEDIA: Final = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
 MAX_VALUE: Final = 1024
-
-
-def _placeholders(text: str | None) -> list[str]:
-    seen: list[str] = []
-    for name in _PLACEHOLDER.findall(text or ""):
-        if name not in seen:
-            seen.append(name)
-    return seen
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateShape:
-    """The slots of a template that need a value: ``body.<p>``, ``header.<p>``, ``header`` (media), ``button.<i>``."""
-
-    name: str
-    language: str
-    named: bool
-    body: tuple[str, ...]
-    header: tuple[str, ...]
-    header_media: str | None  # image | video | document
-    buttons: tuple[int, ...]  # indexes of URL buttons with a dynamic suffix
-
-    @property
-    def slots(self) -> list[str]:
-        keys = [f"header.{p}" for p in self.header] + (["header"] if self.header_media else [])
-        keys += [f"body.{p}" for p in self.body] + [f"button.{i}" for i in self.buttons]
-        return keys
-
-    def message(self, wa_id: str, values: Mapping[str, str], callback_data: str) -> OutgoingMessage:
-        """The send of this template to ``wa_id`` with a recipient's rendered ``values``."""
-        named = self.named
-        header: MediaParam | tuple[TextParam, ...] | None = None
-        if self.header_media is not None:
-            kind = self.header_media
-            header = MediaParam(kind, link=values["header"])  # type: ignore[arg-type]
-        elif self.header:
-            header = tuple(TextParam(values[f"header.{p}"], name=p if named else None) for p in self.header)
-        body = tuple(TextParam(values[f"body.{p}"], name=p if named else None) for p in self.body)
-        buttons: tuple[TemplateButton, ...] = tuple(UrlButton(i, values[f"button.{i}"]) for i in self.buttons)
-        content = Template(self.name, self.language, header=header, body=body, buttons=buttons)
-        return OutgoingMessage(to=f"+{wa_id}", content=content, callback_data=callback_data)
-
-
-def template_shape(name: str, language: str, parameter_format: str, components: Iterable[Any]) -> TemplateShape:
-    """The slots of a template from its stored components (Meta's shape: HEADER, BODY, FOOTER, BUTTONS)."""
-    body: list[str] = []
-    header: list[str] = []
-    media: str | None = None
-    buttons: list[int] = []
-    for component in components:
-        if not isinstance(component, Mapping):
-            continue
-        kind = str(component.get("type", "")).upper()
-        if kind == "BODY":
-            body = _placeholders(component.get("text"))
-        elif kind == "HEADER":
-            fmt = str(component.get("format", "TEXT")).upper()
-            if fmt in _MEDIA:
-                media = _MEDIA[fmt]
-            elif fmt == "TEXT":
-                header = _placeholders(component.get("text"))
-        elif kind == "BUTTONS":
-            for index, button in enumerate(component.get("buttons") or []):
-                if isinstance(button, Mapping) and str(button.get("type", "")).upper() == "URL":
-                    if _placeholders(button.get("url")):
-                        buttons.append(index)
-    return TemplateShape(
-        name, language, parameter_format.upper() == "NAMED", tuple(body), tuple(header), media, tuple(buttons)
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +57,9 @@ class Source:
                 raise InvalidInput(f"parameter {key}: a literal must not be empty")
             return cls("literal", value)
         spec, sep, fallback = text.partition("|")
-        fallback_value = fallback if sep else None
         if sep and not fallback.strip():
             raise InvalidInput(f"parameter {key}: the fallback after '|' must not be empty")
+        fallback_value = fallback if sep else None
         if spec.startswith("attr."):
             name = spec.removeprefix("attr.")
             if not _ATTR.fullmatch(name):
@@ -185,69 +114,64 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class ParameterMap:
-    """A template's shape with a source for each of its slots."""
+    """A template's value slots, each with its source (keyed by the slot's key)."""
 
     shape: TemplateShape
     sources: dict[str, Source]
 
     def stored(self) -> dict[str, str]:
-        """The mapping as kept on the campaign (slot → source text)."""
-        return {slot: source.text() for slot, source in self.sources.items()}
+        """The mapping as kept on the campaign (slot key → source text)."""
+        return {key: source.text() for key, source in self.sources.items()}
 
     def render(self, wa_id: str, name: str | None, attributes: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-        """(values by slot, what the contact lacks) for one contact; values are complete when nothing lacks."""
+        """(values by slot key, what the contact lacks) for one contact; complete when nothing lacks."""
         values: dict[str, str] = {}
         lacking: list[str] = []
-        for slot, source in self.sources.items():
+        for key, source in self.sources.items():
             value = source.value(wa_id, name, attributes)
             if value is None:
                 lacking.append(source.needs)
             else:
-                values[slot] = value
+                values[key] = value
         return values, lacking
 
 
-def _slot(key: str, shape: TemplateShape) -> str:
-    """The slot a user's key names: ``1`` and ``body.1`` are the body's ``{{1}}``."""
-    match = _KEY.fullmatch(key)
-    if match is None:
-        raise InvalidInput(f"parameter key {key!r} is invalid; use 1, name, header.1, header or button.0")
-    if key == "header" or key.startswith("button."):
-        return key
-    where, name = match.group(1) or "body", match.group(2)
-    return f"{where}.{name}"
-
-
-def compile_mapping(shape: TemplateShape, mapping: Mapping[str, str]) -> ParameterMap:
-    """Check ``mapping`` (key → source text) against the template: every slot given, nothing unknown."""
+def compile_mapping(
+    template: TemplateLike, mapping: Mapping[str, str], *, require_approved: bool = False
+) -> ParameterMap:
+    """Check ``mapping`` (key → source text) against the template: every value given, nothing unknown, literals
+    acceptable to Meta; with ``require_approved``, the template approved too (TemplateNotSendable otherwise).
+    InvalidInput naming the problems."""
+    shape = TemplateShape.of(template)
     sources: dict[str, Source] = {}
     for key, text in mapping.items():
-        slot = _slot(key, shape)
-        if slot not in shape.slots:
-            known = ", ".join(_display(s) for s in shape.slots) or "none"
+        slot = shape.lookup(key)
+        if slot is None:
             raise InvalidInput(
-                f"template {shape.name} ({shape.language}) has no placeholder {key!r}; its placeholders: {known}"
+                f"template {shape.name} ({shape.language}) has no parameter {key!r}; it takes {shape.describe()}"
             )
-        if slot in sources:
+        if slot.key in sources:
             raise InvalidInput(f"parameter {key} is given twice")
-        sources[slot] = Source.parse(text, key=key)
-    missing = [s for s in shape.slots if s not in sources]
+        sources[slot.key] = Source.parse(text, key=key)
+    missing = [s for s in shape.slots if s.key not in sources and s.kind != "otp"]
     if missing:
         raise InvalidInput(
-            f"template {shape.name} ({shape.language}) needs a value for {', '.join(_display(s) for s in missing)}",
+            f"template {shape.name} ({shape.language}) needs a value for "
+            + ", ".join(f"{s.label} (key {s.key})" for s in missing),
             hint="map each with --param, e.g. --param 1=attr.first_name or --param 1='literal:Hi'",
         )
-    if shape.header_media is not None:
-        link = sources["header"]
-        if link.kind != "literal" or not link.ref.lower().startswith(("http://", "https://")):
-            raise InvalidInput(f"the {shape.header_media} header needs a link: --param header=literal:https://…")
-    return ParameterMap(shape, {s: sources[s] for s in shape.slots})
+    # Literals are the same for everyone: check them (and the mapping's completeness) as Meta would, once.
+    sample = {key: (s.ref if s.kind == "literal" else (s.fallback or "x")) for key, s in sources.items()}
+    check_send(template, sample, require_approved=require_approved)
+    return ParameterMap(shape, {s.key: sources[s.key] for s in shape.slots if s.key in sources})
 
 
-def _display(slot: str) -> str:
-    return slot.removeprefix("body.")
-
-
-def restore(shape: TemplateShape, stored: Mapping[str, str]) -> ParameterMap:
+def restore(template: TemplateLike, stored: Mapping[str, str]) -> ParameterMap:
     """The mapping kept on a campaign, checked again against the template as it is now."""
-    return compile_mapping(shape, stored)
+    return compile_mapping(template, stored)
+
+
+def build_message(template: TemplateLike, wa_id: str, values: Mapping[str, str], callback_data: str) -> OutgoingMessage:
+    """The send of ``template`` to ``wa_id`` with one recipient's values (InvalidInput when Meta would refuse them)."""
+    content = check_send(template, values, require_approved=False)
+    return OutgoingMessage(to=f"+{wa_id}", content=content, callback_data=callback_data)

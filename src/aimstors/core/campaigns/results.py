@@ -42,6 +42,8 @@ USAGE: Final[Table] = cast(Table, UsageEvent.__table__)
 _r = RECIPIENTS.c
 _u = USAGE.c
 SENDING: Final = literal_column("'sending'")
+# Literals, not bound lists: these statements run as executemany, which cannot expand a bound list.
+_UNSETTLED: Final = [literal_column("'sending'"), literal_column("'pending'"), literal_column("'unknown'")]
 _REQUEUED: Final = frozenset({"retry", "throttled", "deferred", "halt", "unreachable", "released"})
 _NOT_COUNTED: Final = frozenset({"throttled", "halt", "unreachable", "released"})  # attempts given back
 
@@ -179,7 +181,7 @@ class ResultWriter:
                 update(RECIPIENTS)
                 .where(*guard)
                 .values(
-                    state=case((_r.state.in_(["sending", "pending", "unknown"]), "sent"), else_=_r.state),
+                    state=case((_r.state.in_(_UNSETTLED), literal_column("'sent'")), else_=_r.state),
                     wamid=case((_r.wamid.is_(None), bindparam("b_wamid")), else_=_r.wamid),
                     sent_at=case((_r.sent_at.is_(None), bindparam("b_at", type_=_r.sent_at.type)), else_=_r.sent_at),
                     lease_expires_at=None,

@@ -15,7 +15,7 @@ from aimstors.core.billing import price_list
 from aimstors.core.campaigns.audience import AudienceSpec, count_suppressed
 from aimstors.core.campaigns.context import TIER_LIMITS, CampaignContext, load, view, workspace
 from aimstors.core.campaigns.materialise import ScanTotals, scan
-from aimstors.core.campaigns.parameters import compile_mapping, parse_assignments, template_shape
+from aimstors.core.campaigns.parameters import compile_mapping, parse_assignments
 from aimstors.core.campaigns.records import CampaignView, CostLine, PlanView
 from aimstors.core.campaigns.states import CAMPAIGN_STATES
 from aimstors.core.db import Database
@@ -112,10 +112,7 @@ async def create_campaign(
     spec = AudienceSpec.parse(audience)
     found_number = await _number(db, tenant, number)
     found_template = await _template(db, tenant, found_number, template, language)
-    shape = template_shape(
-        found_template.name, found_template.language, found_template.parameter_format, found_template.components or []
-    )
-    mapping = compile_mapping(shape, parse_assignments(params or []))
+    mapping = compile_mapping(found_template, parse_assignments(params or []))
     now = utcnow()
     async with db.session(tenant.scope, write=True) as session:
         resolved = await spec.resolve(await session.connection(), tenant.id)
@@ -217,5 +214,5 @@ async def _plan(db: Database, ctx: CampaignContext) -> PlanView:
         cost_by_country=_lines(totals.by_country, totals.cost_by_country), available=micro_to_credits(available),
         available_micro=available, enough_credits=totals.cost <= available, number=number.display_number,
         throughput_mps=number.throughput_mps, messaging_tier=number.messaging_tier, tier_limit=tier_limit,
-        eta_seconds=round(totals.recipients / pace, 1), warnings=warnings,
+        eta_seconds=round(totals.recipients / pace, 2), warnings=warnings,
     )  # fmt: skip

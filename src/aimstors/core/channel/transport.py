@@ -100,6 +100,9 @@ class AiohttpTransport:
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=self.connect_timeout),
                 raise_for_status=False,
+                # The Graph API sets no cookie we need, and one client serves many tenants: keep none (it also
+                # spares a cookie-jar lookup and update on every request).
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
@@ -127,8 +130,8 @@ class AiohttpTransport:
             async with session.request(
                 method,
                 url,
-                headers=dict(headers or {}),
-                params=dict(params or {}),
+                headers=headers,
+                params=params or None,
                 data=data,
                 allow_redirects=False,
                 **options,

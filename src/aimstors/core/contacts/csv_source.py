@@ -51,13 +51,15 @@ class CsvFormat:
             info = codecs.lookup(self.encoding)
         except LookupError:
             raise InvalidInput(f"unknown encoding {self.encoding!r}", hint="e.g. utf-8, cp1252 or latin-1") from None
-        if "\n,;\t|\"".encode(info.name, errors="replace") != b'\n,;\t|"':
+        if '\n,;\t|"'.encode(info.name, errors="replace") != b'\n,;\t|"':
             raise InvalidInput(
                 f"encoding {self.encoding!r} is not supported: lines must be ASCII-compatible",
                 hint="convert the file to UTF-8",
             )
         if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in '"\r\n'):
-            raise InvalidInput(f"the delimiter must be one character other than a quote or newline, not {self.delimiter!r}")
+            raise InvalidInput(
+                f"the delimiter must be one character other than a quote or newline, not {self.delimiter!r}"
+            )
         return self
 
 
@@ -110,27 +112,30 @@ class CsvReader:
             self._lines_read += 1
             self.bytes_read += len(raw)
             codec = "utf-8-sig" if self._lines_read == 1 and self._codec == "utf-8" else self._codec
+            if b"\x00" in raw:  # never text: a binary file (a spreadsheet not saved as CSV), and Postgres refuses it
+                column = raw.index(0) + 1
+                raise MalformedCsv(
+                    f"a NUL byte at column {column} (is this a spreadsheet saved in a binary format rather than as CSV?)",
+                    line=self._lines_read,
+                )
             try:
                 yield raw.decode(codec)
             except UnicodeDecodeError as exc:
                 raise MalformedCsv(
-                    f"is not valid {self.format.encoding}: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
+                    f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1} is not valid {self.format.encoding}",
                     line=self._lines_read,
                     hint="convert the file to UTF-8, or name its real encoding (e.g. --encoding cp1252)",
                 ) from None
 
     def _start(self) -> None:
-        lines = self._decoded_lines()
-        first = next(lines, None)
+        assert self._file is not None
+        first = next(self._decoded_lines(), None)
         if first is None:
             raise MalformedCsv(f"{self.path.name} is empty: it needs a header line naming its columns", line=None)
         delimiter = self.format.delimiter or _detect_delimiter(first)
-
-        def replay() -> Iterator[str]:
-            yield first
-            yield from lines
-
-        self._records = csv.reader(replay(), delimiter=delimiter, strict=True)
+        self._file.seek(0)  # read again from the top, so line numbers and bytes count from the start
+        self._lines_read = self.bytes_read = 0
+        self._records = csv.reader(self._decoded_lines(), delimiter=delimiter, strict=True)
         record = self._next()
         if record is None:
             raise MalformedCsv(f"{self.path.name} has no header line naming its columns", line=None)
@@ -158,7 +163,9 @@ class CsvReader:
             except StopIteration:
                 return None
             except csv.Error as exc:
-                raise MalformedCsv(_describe(exc), line=start if start <= self._lines_read else self._lines_read) from None
+                raise MalformedCsv(
+                    _describe(exc), line=start if start <= self._lines_read else self._lines_read
+                ) from None
             if any(field.strip() for field in fields):
                 return start, fields
 
@@ -181,8 +188,6 @@ def _detect_delimiter(line: str) -> str:
 
 def _describe(exc: csv.Error) -> str:
     text = str(exc)
-    if "NUL" in text:
-        return "contains a NUL byte (is this a spreadsheet saved in a binary format rather than CSV?)"
     if "unexpected end of data" in text or "EOF" in text:
         return "a quoted field is never closed (a stray '\"' in this record?)"
-    return f"is not valid CSV ({text})"
+    return f"not valid CSV ({text})"

@@ -100,7 +100,7 @@ class _Pass:
         self._ahead: asyncio.Future[_Batch | None] | None = None
 
     async def __aenter__(self) -> _Pass:
-        self.reader.__enter__()
+        await asyncio.to_thread(self.reader.__enter__)
         try:
             self.mapper = RowMapper(self.reader.header, self.options.mapping, header_line=self.reader.header_line)
             self.rejections = RejectionLog(self.rejects_path, self.reader.header).__enter__()
@@ -110,7 +110,9 @@ class _Pass:
         self._tick()
         return self
 
-    async def __aexit__(self, *_: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    async def __aexit__(
+        self, *_: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
         if self._ahead is not None:  # the thread cannot be cancelled: let it finish before the file closes
             await asyncio.wait([self._ahead])
             if not self._ahead.cancelled():
@@ -203,47 +205,49 @@ async def import_for_tenant(
     now = utcnow()  # unique to this import: it marks the contacts it has written
     totals = BatchOutcome()
     rejects_path = options.rejects_path if options.skip_invalid else None  # else pass 1 wrote it
-    async with _Pass(path, options, "importing", progress, rejects_path=rejects_path) as run:
-        async with db.session(tenant.scope, write=True) as session:
-            audience_id = await audience(session) if audience is not None else None
-            writer = ContactWriter(await session.connection(), tenant.id, now, audience_id)
-            while (batch := await run.next_batch()) is not None:
-                if run.rejections.count and not options.skip_invalid:
-                    raise run.invalid()  # the file changed since the first pass
-                outcome = await writer.write(batch, skip_invalid=options.skip_invalid)
-                for line, reason in outcome.rejected:
-                    run.reject(line, reason)
-                totals.inserted += outcome.inserted
-                totals.updated += outcome.updated
-                totals.duplicates += outcome.duplicates
-                totals.opted_out += outcome.opted_out
-            mapper = run.mapper
-            report = ImportReport(
-                tenant=tenant.slug,
-                file=path.name,
-                rows=run.rows,
-                inserted=totals.inserted,
-                updated=totals.updated,
-                duplicates=totals.duplicates,
-                rejected=run.rejections.count,
-                opted_out=totals.opted_out,
-                phone_column=mapper.phone_column,
-                name_column=mapper.name_column,
-                attributes=dict(mapper.mapping.attributes),
-                tag_column=options.mapping.tag_column,
-                tags=list(mapper.mapping.tags),
-                ignored_columns=mapper.ignored_columns,
-                region=mapper.mapping.region,
-                rejections=list(run.rejections.first),
-                rejects_file=str(options.rejects_path) if options.rejects_path else None,
-                audience=audience_name,
-                seconds=round(time.monotonic() - started, 3),
-            )
-            details = {
-                "file": path.name, "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
-                "rejected": report.rejected, "audience": audience_name,
-            }  # fmt: skip
-            await record(session, actor, tenant.id, "contact.import", target_type="contact", details=details)
+    async with (
+        _Pass(path, options, "importing", progress, rejects_path=rejects_path) as run,
+        db.session(tenant.scope, write=True) as session,
+    ):
+        audience_id = await audience(session) if audience is not None else None
+        writer = ContactWriter(await session.connection(), tenant.id, now, audience_id)
+        while (batch := await run.next_batch()) is not None:
+            if run.rejections.count and not options.skip_invalid:
+                raise run.invalid()  # the file changed since the first pass
+            outcome = await writer.write(batch, skip_invalid=options.skip_invalid)
+            for line, reason in outcome.rejected:
+                run.reject(line, reason)
+            totals.inserted += outcome.inserted
+            totals.updated += outcome.updated
+            totals.duplicates += outcome.duplicates
+            totals.opted_out += outcome.opted_out
+        mapper = run.mapper
+        report = ImportReport(
+            tenant=tenant.slug,
+            file=path.name,
+            rows=run.rows,
+            inserted=totals.inserted,
+            updated=totals.updated,
+            duplicates=totals.duplicates,
+            rejected=run.rejections.count,
+            opted_out=totals.opted_out,
+            phone_column=mapper.phone_column,
+            name_column=mapper.name_column,
+            attributes=dict(mapper.mapping.attributes),
+            tag_column=options.mapping.tag_column,
+            tags=list(mapper.mapping.tags),
+            ignored_columns=mapper.ignored_columns,
+            region=mapper.mapping.region,
+            rejections=list(run.rejections.first),
+            rejects_file=str(options.rejects_path) if options.rejects_path else None,
+            audience=audience_name,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        details = {
+            "file": path.name, "rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+            "rejected": report.rejected, "audience": audience_name,
+        }  # fmt: skip
+        await record(session, actor, tenant.id, "contact.import", target_type="contact", details=details)
     log.info(
         "imported %s into tenant %s: %d rows, %d new, %d updated, %d duplicates, %d rejected in %.1f s",
         path.name, tenant.slug, report.rows, report.inserted, report.updated, report.duplicates, report.rejected,

@@ -1,6 +1,9 @@
 """A workspace's Google OAuth credentials: stored encrypted in ``integrations`` (provider ``google``), refreshed
 when the access token has expired.
 
+A refreshed token is used, not saved: reading a sheet then never writes to the database, so it can happen inside
+another unit of work (a campaign materialising its recipients) even on SQLite; a refresh costs one request.
+
 The stored document is JSON: ``access_token``, and optionally ``expires_at`` (ISO 8601), ``refresh_token``,
 ``client_id`` and ``client_secret``. An access token with no expiry is used as is. Tokens never appear in logs,
 errors or reprs.
@@ -120,7 +123,8 @@ async def _refresh(http: httpx.AsyncClient, settings: Settings, credentials: Goo
     if response.status_code != 200 or not body.get("access_token"):
         reason = body.get("error", f"HTTP {response.status_code}")
         raise PermissionDenied(
-            f"Google refused to refresh the workspace's access token ({reason})", hint="connect the Google account again"
+            f"Google refused to refresh the workspace's access token ({reason})",
+            hint="connect the Google account again",
         )
     expires_in = body.get("expires_in")
     expires_at = utcnow() + dt.timedelta(seconds=int(expires_in)) if expires_in else None
@@ -138,7 +142,7 @@ async def access_token(
 ) -> str | None:
     """A current access token of the workspace's Google integration (``integration`` names one; default: the
     first). None when the workspace has no Google integration at all; NotFound when the named one does not exist.
-    An expired token is refreshed and the new one saved."""
+    An expired token is refreshed with the stored refresh token."""
     async with db.session(Scope.tenant(tenant_id)) as session:
         row = await _find(session, tenant_id, integration)
     if row is None:
@@ -158,10 +162,5 @@ async def access_token(
             hint="connect the Google account again",
         )
     credentials = await _refresh(http, settings, credentials)
-    async with db.session(Scope.tenant(tenant_id), write=True) as session:
-        stored = await session.get(Integration, row.id)
-        if stored is not None:
-            stored.credentials_enc = keyring.encrypt(credentials.to_json(), _context(row.id))
-            stored.updated_at = utcnow()
     log.info("refreshed the Google access token of integration %s (tenant %s)", row.id, tenant_id)
     return credentials.access_token

@@ -77,9 +77,7 @@ class GoogleSheets:
         self, tenant_id: int, spreadsheet_id: str, range_: str, *, integration: str | None = None
     ) -> list[list[str]]:
         """The rows of ``range_`` (A1 notation) as text, as Google formats them; trailing empty cells are absent."""
-        token = await access_token(
-            self.db, self.keyring, self.http, self.settings, tenant_id, integration=integration
-        )
+        token = await access_token(self.db, self.keyring, self.http, self.settings, tenant_id, integration=integration)
         url = (
             f"{self.settings.google_sheets_url.rstrip('/')}/v4/spreadsheets/{quote(spreadsheet_id, safe='')}"
             f"/values/{quote(range_, safe='!:')}"
@@ -107,7 +105,9 @@ class GoogleSheets:
                 if connected
                 else "connect a Google account to this workspace first"
             )
-            return PermissionDenied(f"Google Sheets refused access to spreadsheet {spreadsheet_id!r}: {message}", hint=hint)
+            return PermissionDenied(
+                f"Google Sheets refused access to spreadsheet {spreadsheet_id!r}: {message}", hint=hint
+            )
         if status == 404:
             return NotFound(f"Google Sheets has no spreadsheet {spreadsheet_id!r}")
         return GoogleUnavailable(f"Google Sheets answered {status}: {message}")

@@ -126,8 +126,9 @@ async def upsert_senders(
             changes,
         )
     if new:
+        # RETURNING the natural keys, not in parameter order: ordered RETURNING makes SQLite insert row by row.
         inserted = await conn.execute(
-            insert(CONTACTS).returning(_c.id, sort_by_parameter_order=True),
+            insert(CONTACTS).returning(_c.id, _c.wa_id, _c.bsuid),
             [
                 {
                     "tenant_id": tenant_id,
@@ -142,6 +143,6 @@ async def upsert_senders(
                 for s in new
             ],
         )
-        for sender, contact_id in zip(new, inserted.scalars(), strict=True):
-            ids[sender.key] = contact_id
+        for contact_id, wa_id, bsuid in inserted:
+            ids[Sender(wa_id, bsuid, None, now).key] = contact_id
     return ids

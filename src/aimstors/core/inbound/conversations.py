@@ -83,8 +83,9 @@ async def open_conversations(
         )
     new = [key for key in touches if key not in existing]
     if new:
+        # RETURNING the natural key, not in parameter order: ordered RETURNING makes SQLite insert row by row.
         inserted = await conn.execute(
-            insert(CONVERSATIONS).returning(_c.id, sort_by_parameter_order=True),
+            insert(CONVERSATIONS).returning(_c.id, _c.phone_number_id, _c.contact_id),
             [
                 {
                     "tenant_id": tenant_id,
@@ -100,6 +101,6 @@ async def open_conversations(
                 for number_id, contact_id in new
             ],
         )
-        for key, conversation_id in zip(new, inserted.scalars(), strict=True):
-            refs[key] = ConversationRef(conversation_id, None, "open", True, False)
+        for conversation_id, number_id, contact_id in inserted:
+            refs[(number_id, contact_id)] = ConversationRef(conversation_id, None, "open", True, False)
     return refs

@@ -34,6 +34,7 @@ from aimstors.core.db.models import WebhookEvent
 from aimstors.core.errors import AimstorsError, DatabaseUnavailable
 from aimstors.core.ids import uuid7
 from aimstors.core.inbound.jobs import PROCESS_KIND, WEBHOOK_QUEUE, EventRef, process_payload
+from aimstors.core.inbound.locks import sqlite_writer
 from aimstors.core.queue import JobSpec, enqueue_many
 
 __all__ = ["MAX_BODY_BYTES", "IngestUnavailable", "Receipt", "WebhookIngest"]
@@ -250,7 +251,7 @@ class WebhookIngest:
         digests = [item.sha256 for item in batch]  # distinct: a repeat waits on its first copy (``repeats``)
         bodies = {item.sha256: item.body for item in batch}
         receipts: dict[str, Receipt] = {}
-        async with self.db.connect(Scope.system(), write=True) as conn:
+        async with sqlite_writer(self.db), self.db.connect(Scope.system(), write=True) as conn:
             seen = await conn.execute(
                 select(_c.id, _c.received_at, _c.body_sha256).where(
                     _c.body_sha256.in_(digests), _c.received_at >= now - self.dedupe_window

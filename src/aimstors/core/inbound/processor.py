@@ -48,7 +48,7 @@ from aimstors.core.inbound.consent import (
 from aimstors.core.inbound.contacts import CONTACTS, Sender, sender_of, upsert_senders
 from aimstors.core.inbound.conversations import ConversationKey, open_conversations
 from aimstors.core.inbound.jobs import PROCESS_KIND, RECONCILE_DELAYS, WEBHOOK_QUEUE, EventRef, process_payload
-from aimstors.core.inbound.locks import lock_names
+from aimstors.core.inbound.locks import lock_names, sqlite_writer
 from aimstors.core.inbound.messages import existing_wamids, inbound_row, insert_rows, keyword_text
 from aimstors.core.inbound.plan import (
     EventOutcome,
@@ -102,18 +102,27 @@ class _TenantResult:
 class InboundProcessor:
     """Applies stored webhook events to contacts, conversations, messages, recipients, templates and usage."""
 
-    def __init__(self, db: Database, events: EventBus, *, keywords: KeywordMatcher | None = None) -> None:
+    def __init__(
+        self, db: Database, events: EventBus, *, keywords: KeywordMatcher | None = None, batch_size: int = 64
+    ) -> None:
         self.db = db
         self.events = events
         self.keywords = keywords or KeywordMatcher((), ())
+        # Events per write transaction: bounds how long processing holds SQLite's single write lock, which the
+        # webhook ingest of the same database waits on.
+        self.batch_size = batch_size
 
     async def process(self, refs: Iterable[EventRef], *, reconcile_round: int | None = 0) -> ProcessReport:
         """Process the stored events ``refs`` (missing ones are skipped). ``reconcile_round`` None: never
         schedule reconciliation (replays). Raises ``DatabaseUnavailable`` (retry later); a failure of one event
         is recorded on it and does not stop the others."""
         wanted = sorted(set(refs))
-        if not wanted:
-            return ProcessReport()
+        report = ProcessReport()
+        for start in range(0, len(wanted), self.batch_size):
+            report.add(await self._process(wanted[start : start + self.batch_size], reconcile_round))
+        return report
+
+    async def _process(self, wanted: list[EventRef], reconcile_round: int | None) -> ProcessReport:
         parsed = await self._parse(await self._load(wanted))
         if not parsed:
             return ProcessReport()
@@ -154,7 +163,7 @@ class InboundProcessor:
     ) -> tuple[list[EventOutcome], list[DomainEvent]]:
         now = utcnow()
         events: list[DomainEvent] = []
-        async with self.db.connect(Scope.system(), write=True) as conn:
+        async with sqlite_writer(self.db), self.db.connect(Scope.system(), write=True) as conn:
             routes = await load_routes(conn, *ids_to_route(parsed))
             work, outcomes = build_plan(parsed, routes)
             for tenant_id in sorted(work):
@@ -176,7 +185,7 @@ class InboundProcessor:
             log.error("webhook event %s could not be processed: %s", only.ref.id, type(error).__name__)
             log.debug("webhook event %s failure", only.ref.id, exc_info=error)
             outcome = EventOutcome(only.ref, error=f"{type(error).__name__}: {str(error)[:500]}")
-            async with self.db.connect(Scope.system(), write=True) as conn:
+            async with sqlite_writer(self.db), self.db.connect(Scope.system(), write=True) as conn:
                 await _record_outcomes(conn, [outcome], utcnow())
             return ProcessReport(Counter({"failed": 1}))
         report = ProcessReport()

@@ -36,6 +36,10 @@ class Tick:
 TICKS: Final[tuple[Tick, ...]] = (
     # Monthly partitions are created three months ahead; checking daily keeps that true without thought.
     Tick(PARTITIONS_KIND, "day", {"hour": "3", "minute": "17"}),
+    # Campaigns: lost answers, dead dispatchers, reservations to release (aimstors.core.campaigns.reconcile).
+    Tick("campaign.sweep", "minute", {"second": "7"}),
+    # usage_events → tenant_daily_metrics (aimstors.core.billing.rollup).
+    Tick("usage.rollup", "minute", {"minute": "*/10", "second": "37"}),
 )
 
 

@@ -55,9 +55,7 @@ def parse_api_key(secret: str) -> str:
     """
     match = _KEY.fullmatch(secret.strip())
     if match is None:
-        raise AuthenticationFailed(
-            "API key is malformed", hint="keys look like ak_xxxxxxxx_... (55 characters)"
-        )
+        raise AuthenticationFailed("API key is malformed", hint="keys look like ak_xxxxxxxx_... (55 characters)")
     return match.group(1)
 
 

@@ -143,9 +143,7 @@ class Keyring:
         _check_context(context)
         key_id = self.primary_key_id
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[key_id].encrypt(
-            nonce, plaintext.encode("utf-8"), _associated_data(key_id, context)
-        )
+        sealed = self._ciphers[key_id].encrypt(nonce, plaintext.encode("utf-8"), _associated_data(key_id, context))
         return f"{TOKEN_VERSION}.{key_id}.{_b64url_encode(nonce + sealed)}"
 
     def decrypt(self, token: str, context: str) -> str:

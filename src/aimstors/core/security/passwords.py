@@ -39,9 +39,7 @@ def hash_password(password: str, *, hasher: PasswordHasher | None = None) -> str
     return (hasher or DEFAULT_HASHER).hash(password)
 
 
-def verify_password(
-    password_hash: str | None, password: str, *, hasher: PasswordHasher | None = None
-) -> bool:
+def verify_password(password_hash: str | None, password: str, *, hasher: PasswordHasher | None = None) -> bool:
     """True when ``password`` matches ``password_hash``.
 
     ``password_hash`` may be ``None`` (an unknown user, or one without a password): the function then spends

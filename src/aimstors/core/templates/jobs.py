@@ -83,7 +83,7 @@ async def sync_all(
     if account_id is not None:
         stmt = stmt.where(WhatsAppAccount.id == account_id)
     async with services.db.session(Scope.system()) as session:
-        accounts = (await session.execute(stmt)).tuples().all()
+        accounts = [(row[0], row[1], row[2]) for row in await session.execute(stmt)]
     reports: list[SyncReport] = []
     retry: list[str] = []
     for owner, account, waba_id in accounts:

@@ -340,7 +340,7 @@ async def _remove_locally(
     await services.events.publish(events)
     return DeleteResult(
         name=templates[0].name if templates else "",
-        languages=tuple(t.language for t in templates),
+        languages=tuple(sorted(t.language for t in templates)),
         deleted_at_meta=deleted_at_meta,
         removed=len(ids) - len(kept_ids),
         kept=len(kept_ids),

@@ -87,7 +87,7 @@ async def find_templates(
         stmt = stmt.where(Template.language == language)
     if waba_id is not None:
         stmt = stmt.where(WhatsAppAccount.waba_id == waba_id)
-    return [(template, account) for template, account in (await session.execute(stmt)).tuples()]
+    return [(template, account) for template, account in (await session.execute(stmt)).all()]
 
 
 async def find_named(

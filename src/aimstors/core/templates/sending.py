@@ -50,7 +50,8 @@ URL_MAX = 2000
 CODE_MAX = 15
 _KEY = re.compile(r"(?:(?:header|body)\.)?[a-z0-9_]+|button\.[0-9]+")
 _BAD_WHITESPACE = re.compile(r"[\n\t]| {5,}")
-_MEDIA = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
+MediaKind = Literal["image", "video", "document"]
+_MEDIA: dict[str, MediaKind] = {"IMAGE": "image", "VIDEO": "video", "DOCUMENT": "document"}
 SlotKind = Literal["body", "header_text", "header_media", "header_location", "url", "otp", "coupon"]
 
 
@@ -390,9 +391,7 @@ def _build(shape: TemplateShape, values: Mapping[str, str]) -> TemplateSend:
         value = values[slot.key]
         if slot.kind == "header_media":
             link = value.strip().lower().startswith(("https://", "http://"))
-            kind: Literal["image", "video", "document"] = (
-                "video" if slot.base == "video" else ("document" if slot.base == "document" else "image")
-            )
+            kind = _MEDIA[slot.base.upper()]
             header = MediaParam(kind, link=value.strip()) if link else MediaParam(kind, id=value.strip())
         elif slot.kind == "header_location":
             extra.append({"type": "header", "parameters": [{"type": "location", "location": _location(value)}]})

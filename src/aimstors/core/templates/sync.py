@@ -32,7 +32,9 @@ from aimstors.core.templates.lookup import account_access, resolve_account
 from aimstors.core.tenancy.access import target_tenant
 from aimstors.core.tenancy.audit import record
 
-__all__ = ["SYNC_FIELDS", "SyncReport", "sync_account", "sync_templates"]
+__all__ = ["PAGE_SIZE", "SYNC_FIELDS", "SyncReport", "sync_account", "sync_templates"]
+
+PAGE_SIZE = 100  # templates per listing page (Meta's cursors lead from one page to the next)
 
 SYNC_FIELDS = (
     "id", "name", "language", "status", "category", "components", "quality_score", "parameter_format",
@@ -99,7 +101,7 @@ async def sync_account(services: Services, tenant_id: int, account_id: int) -> S
     remote = [
         info
         async for info in services.cloud_api.templates.list(
-            access.waba_id, fields=SYNC_FIELDS, token=access.access_token
+            access.waba_id, fields=SYNC_FIELDS, page_size=PAGE_SIZE, token=access.access_token
         )
         if info.id and info.name and info.language
     ]

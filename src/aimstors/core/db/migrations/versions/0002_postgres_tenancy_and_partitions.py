@@ -114,8 +114,7 @@ END $$""")
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING ({_policy(column)}) WITH CHECK ({_policy(column)})"
+            f"CREATE POLICY tenant_isolation ON {table} USING ({_policy(column)}) WITH CHECK ({_policy(column)})"
         )
     for table in PARTITIONED:
         op.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
