@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 import pytest
+from tests.webhook_world import World, build_world, count, text_message
 
 from aimstors.cli.webhooks import parse_since
 from aimstors.core.db import Database, Scope
@@ -17,7 +18,6 @@ from aimstors.core.queue import Worker
 from aimstors.core.security.webhook_signature import meta_json_dumps
 from aimstors.core.services import build
 from aimstors.core.settings import Settings
-from tests.webhook_world import World, build_world, count, text_message
 
 from .conftest import Cli
 

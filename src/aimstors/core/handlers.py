@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aimstors.core import campaigns, inbound
+from aimstors.core import campaigns, inbound, templates
 from aimstors.core.queue import HandlerRegistry
 from aimstors.core.schedule import maintenance
 from aimstors.core.services import Services
@@ -17,4 +17,5 @@ def build_registry(services: Services) -> HandlerRegistry:
     inbound.register(registry, services)
     maintenance.register(registry, services.db)
     campaigns.register(registry, services)  # campaign.start/dispatch/sweep, usage.rollup
+    templates.register(registry, services)  # templates.sync
     return registry

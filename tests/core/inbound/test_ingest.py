@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
+from tests.webhook_world import count
 
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Job, WebhookEvent
 from aimstors.core.inbound import PROCESS_KIND, IngestUnavailable, WebhookIngest
-from tests.webhook_world import count
 
 
 @pytest.mark.sqlite_only

@@ -40,6 +40,8 @@ TICKS: Final[tuple[Tick, ...]] = (
     Tick("campaign.sweep", "minute", {"second": "7"}),
     # usage_events → tenant_daily_metrics (aimstors.core.billing.rollup).
     Tick("usage.rollup", "minute", {"minute": "*/10", "second": "37"}),
+    # Template status from Meta: webhooks bring changes sooner; this catches what they missed.
+    Tick("templates.sync", "hour", {"minute": "41"}),
 )
 
 

@@ -22,7 +22,7 @@ from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Tenant, WhatsAppAccount
 from aimstors.core.errors import AimstorsError, InvalidInput
 from aimstors.core.queue import HandlerRegistry, JobContext, enqueue
-from aimstors.core.schedule.ticks import Tick
+from aimstors.core.schedule.ticks import TICKS
 from aimstors.core.services import Services
 from aimstors.core.templates.sync import SyncReport, sync_account
 
@@ -31,8 +31,8 @@ __all__ = ["SYNC_KIND", "SYNC_TICK", "SyncFailed", "enqueue_sync", "register", "
 log = logging.getLogger("aimstors.templates")
 
 SYNC_KIND: Final = "templates.sync"
-SYNC_TICK: Final = Tick(SYNC_KIND, "hour", {"minute": "41"})
-"""Hourly, at minute 41: webhooks bring changes sooner; this catches what they missed."""
+SYNC_TICK: Final = next(t for t in TICKS if t.kind == SYNC_KIND)
+"""Hourly, at minute 41 (declared with the other ticks in :mod:`aimstors.core.schedule.ticks`)."""
 
 
 class SyncFailed(AimstorsError):
