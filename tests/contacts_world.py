@@ -108,7 +108,7 @@ async def set_contact(db: Database, tenant_id: int, wa_id: str, **values: Any) -
         )
 
 
-async def add_campaign(db: Database, tenant_id: int, recipients: Sequence[dict[str, Any]]) -> int:
+async def add_campaign(db: Database, tenant_id: int, recipients: Sequence[dict[str, Any]], **fields: Any) -> int:
     """A campaign (with the account, number and template it needs) and its recipient rows; returns its id."""
     async with db.session(Scope.tenant(tenant_id), write=True) as session:
         account = WhatsAppAccount(tenant_id=tenant_id, waba_id=f"waba-{tenant_id}")
@@ -118,17 +118,25 @@ async def add_campaign(db: Database, tenant_id: int, recipients: Sequence[dict[s
             tenant_id=tenant_id, account_id=account.id, phone_number_id=f"pn-{tenant_id}-{account.id}",
             display_number="+1 555 000 0000",
         )  # fmt: skip
-        template = Template(tenant_id=tenant_id, account_id=account.id, name="promo", language="en", category="MARKETING")
+        template = Template(
+            tenant_id=tenant_id, account_id=account.id, name="promo", language="en", category="MARKETING"
+        )
         session.add_all([number, template])
         await session.flush()
         campaign = Campaign(
-            tenant_id=tenant_id, name="June", phone_number_id=number.id, template_id=template.id, state="completed"
-        )
+            tenant_id=tenant_id, name="June", phone_number_id=number.id, template_id=template.id,
+            **{"state": "completed", **fields},
+        )  # fmt: skip
         session.add(campaign)
         await session.flush()
         for i, row in enumerate(recipients):
             session.add(CampaignRecipient(tenant_id=tenant_id, campaign_id=campaign.id, attempt_id=f"a{i}", **row))
         return campaign.id
+
+
+async def set_campaign(db: Database, tenant_id: int, campaign_id: int, **values: Any) -> None:
+    async with db.session(Scope.tenant(tenant_id), write=True) as session:
+        await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values))
 
 
 async def resolved(db: Database, tenant_id: int, audience: Any, **kwargs: Any) -> list[Recipient]:

@@ -188,8 +188,29 @@ class Hook:
 
 @pytest.fixture(scope="session")
 def shared_sandbox() -> Iterator[RunningSandbox]:
-    with SandboxThread(sandbox_config()) as sandbox:
-        yield sandbox
+    """The sandbox on its own thread, on uvloop as ``aimstors sandbox serve`` runs it.
+
+    On the default asyncio loop, ``running_sandbox``'s listening socket (created with protocol 0) never gets
+    TCP_NODELAY on its connections, so every request after the first on a keep-alive connection waits ~40 ms
+    (Nagle's algorithm against the client's delayed ACK); uvloop sets TCP_NODELAY itself. The policy is
+    switched only while the thread creates its loop.
+    """
+    previous = asyncio.get_event_loop_policy()
+    try:
+        import uvloop  # a dependency everywhere but Windows
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+    try:
+        thread = SandboxThread(sandbox_config())
+        running = thread.__enter__()
+    finally:
+        asyncio.set_event_loop_policy(previous)
+    try:
+        yield running
+    finally:
+        thread.__exit__(None, None, None)
 
 
 @pytest.fixture

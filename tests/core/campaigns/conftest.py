@@ -9,15 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from tests.core.campaigns.world import PNID, Shop, build_shop, sandbox_config, webhooks_processed, world_settings
+from tests.daemon.conftest import serve
 
 from aimstors.core.campaigns import DispatchOptions
 from aimstors.core.services import Services, build
 from aimstors.core.settings import Settings
 from aimstors.daemon.app import create_app
 from aimstors.sandbox import RunningSandbox, SandboxRemote, running_sandbox
-
-from tests.daemon.conftest import serve
-from tests.core.campaigns.world import PNID, Shop, build_shop, sandbox_config, webhooks_processed, world_settings
 
 # Short times so a test runs in seconds: quick pause notice, short leases, short request timeout.
 FAST_DISPATCH = DispatchOptions(
@@ -65,7 +64,7 @@ async def make_world(settings: Settings) -> AsyncIterator[WorldFactory]:
         await remote.number(PNID, throughput_mps=throughput)
         services = build(world_settings(settings, sandbox.base_url))
         stack.append(services)
-        shop = await build_shop(services, contacts=contacts, uk=uk, rates=rates, topup=topup)
+        shop = await build_shop(services, contacts=contacts, uk=uk, rates=rates, topup=topup, throughput=throughput)
         daemon_cm = serve(create_app(services.settings, services=services))
         url = await daemon_cm.__aenter__()
         stack.append(daemon_cm)

@@ -4,16 +4,23 @@ dispatcher subprocess and the CLI tests."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
 
 from aimstors.core import credits
 from aimstors.core.billing import load_rate_card
+from aimstors.core.campaigns import campaign_progress
 from aimstors.core.db import Database, Scope
-from aimstors.core.db.models import CampaignRecipient, Contact, ContactTag, Job, Template
+from aimstors.core.db.models import CampaignRecipient, Contact, ContactTag, Job, PhoneNumber, Template
 from aimstors.core.security import Actor
 from aimstors.core.services import Services
 from aimstors.core.settings import Settings
@@ -36,7 +43,12 @@ RATES = "category,country,price\nmarketing,,0.01\nmarketing,GB,0.02\nutility,,0.
 
 
 def sandbox_config(settings: Settings, **changes: Any) -> SandboxConfig:
-    base: dict[str, Any] = {"app_secret": settings.meta_app_secret, "callbacks": FAST, "templates": (PROMO,), "seed": 11}
+    base: dict[str, Any] = {
+        "app_secret": settings.meta_app_secret,
+        "callbacks": FAST,
+        "templates": (PROMO,),
+        "seed": 11,
+    }
     base.update(changes)
     return SandboxConfig(**base)
 
@@ -52,7 +64,15 @@ class Shop:
     template_id: int
 
 
-async def build_shop(services: Services, *, contacts: int = 10, uk: int = 0, rates: bool = True, topup: str | None = "100") -> Shop:
+async def build_shop(
+    services: Services,
+    *,
+    contacts: int = 10,
+    uk: int = 0,
+    rates: bool = True,
+    topup: str | None = "100",
+    throughput: int | None = None,
+) -> Shop:
     """Platform root → workspace ``shop`` with the sandbox's number connected (real HTTP), template ``promo``
     approved, ``contacts`` US contacts tagged ``vip`` (``uk`` of them British) and, optionally, a rate card and
     credits."""
@@ -65,6 +85,11 @@ async def build_shop(services: Services, *, contacts: int = 10, uk: int = 0, rat
         phone_number_ids=[PNID],
     )  # fmt: skip
     number = account.numbers[0]
+    if throughput is not None:  # Meta reports a level (80 or 1,000); the sandbox may be set to anything
+        async with db.session(Scope.tenant(shop.id), write=True) as session:
+            row = await session.get(PhoneNumber, number.id)
+            assert row is not None
+            row.throughput_mps = throughput
     async with db.session(Scope.tenant(shop.id), write=True) as session:
         template = Template(
             tenant_id=shop.id, account_id=account.id, name="promo", language="en_US", category="MARKETING",
@@ -125,3 +150,31 @@ async def webhooks_processed(db: Database) -> bool:
             )
         ).scalar_one()
     return busy == 0
+
+
+SCRIPT = Path(__file__).with_name("dispatch_process.py")
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def spawn_dispatcher(world: Any, campaign_id: int) -> subprocess.Popen[str]:
+    settings = world.services.settings
+    env = {
+        **os.environ,
+        "AIMSTORS_DATABASE_URL": settings.database_url,
+        "AIMSTORS_SECRET_KEYS": ",".join(settings.secret_keys),
+        "AIMSTORS_META_GRAPH_URL": settings.meta_graph_url,
+        "AIMSTORS_CONFIG": "",
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    env.pop("AIMSTORS_CONFIG")
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--tenant", str(world.shop.tenant_id), "--campaign", str(campaign_id)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+    )  # fmt: skip
+
+
+async def wait_accepted(world: Any, campaign_id: int, n: int, within: float = 20) -> None:
+    deadline = time.monotonic() + within
+    while (await campaign_progress(world.db, Actor.system(), campaign_id)).accepted < n:
+        assert time.monotonic() < deadline, "the dispatcher process did not get going"
+        await asyncio.sleep(0.02)

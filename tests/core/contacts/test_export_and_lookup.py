@@ -41,7 +41,10 @@ async def test_export_filters(shops: Shops) -> None:
     await add_contacts(
         shops.db,
         shops.a,
-        [{"wa_id": "15550100001", "attributes": {"plan": "gold"}}, {"wa_id": "15550100002", "attributes": {"plan": "free"}}],
+        [
+            {"wa_id": "15550100001", "attributes": {"plan": "gold"}},
+            {"wa_id": "15550100002", "attributes": {"plan": "free"}},
+        ],
     )
     out = io.StringIO()
     where = ContactFilter(attributes=[AttributeCondition("plan", "equals", "gold")])

@@ -60,7 +60,10 @@ async def test_duplicates_merge_in_the_file_and_update_existing_contacts(shops: 
     rows = {r.wa_id: r for r in await contact_rows(shops.db, shops.a)}
     assert len(rows) == 4
     assert (rows["15550100002"].profile_name, rows["15550100002"].attributes) == ("Bob", {"city": "Milan"})
-    assert (rows["15550100003"].profile_name, rows["15550100003"].attributes) == ("Carl B", {"city": "Oslo", "tier": "3"})
+    assert (rows["15550100003"].profile_name, rows["15550100003"].attributes) == (
+        "Carl B",
+        {"city": "Oslo", "tier": "3"},
+    )
     assert rows["15550100001"].attributes == {"city": "Paris"}  # not in the second file: untouched
 
 

@@ -14,14 +14,20 @@ from aimstors.core.contacts import (
     ImportOptions,
     MalformedCsv,
     import_contacts,
+    import_writer,
 )
-from aimstors.core.contacts import import_writer
 from aimstors.core.errors import InvalidInput
 
 GOOD = "phone,name\n+15550100001,Ann\n+15550100002,Bob\n"
 
 MALFORMED: list[tuple[str, bytes, dict[str, Any], int | None, str]] = [
-    ("undecodable byte", b"phone,name\n+15550100001,Ann\n+15550100002,Bj\xf6rn\n", {}, 3, "byte 0xf6 at column 16 is not valid utf-8"),
+    (
+        "undecodable byte",
+        b"phone,name\n+15550100001,Ann\n+15550100002,Bj\xf6rn\n",
+        {},
+        3,
+        "byte 0xf6 at column 16 is not valid utf-8",
+    ),
     ("unterminated quote", b'phone,name\n+15550100001,"Ann\n+15550100002,Bob\n', {}, 2, "quoted field is never closed"),
     ("NUL byte", b"phone,name\n+15550100001,A\x00nn\n", {}, 2, "NUL byte"),
     ("no phone column", b"name,city\nAnn,Paris\n", {}, 1, "no phone column found; the columns are 'name', 'city'"),

@@ -61,11 +61,12 @@ async def audience_spec(
         where: Any = Audience.id == ref if isinstance(ref, int) else Audience.name == ref.ref
         if isinstance(ref, SavedAudience) and ref.ref.isdigit() and len(ref.ref) <= 18:
             where = or_(where, Audience.id == int(ref.ref))
+        stmt = select(Audience.id, Audience.name, Audience.kind, Audience.definition)
         async with connect() as c:
-            rows = (await c.execute(select(Audience).where(Audience.tenant_id == tenant_id, where))).all()
+            rows = (await c.execute(stmt.where(Audience.tenant_id == tenant_id, where))).all()
         if not rows:
             raise NotFound(f"no audience {ref if isinstance(ref, int) else ref.ref!r}")
-        row = min((r.Audience for r in rows), key=lambda a: a.name != getattr(ref, "ref", None))  # a name wins
+        row = min(rows, key=lambda r: r.name != getattr(ref, "ref", None))  # a name wins over an id
         return AudienceSpec(rules_from_json(row.kind, row.definition or {}), audience_id=row.id, name=row.name)
     if isinstance(ref.rules, StaticRules) and ref.audience_id is None:
         raise InvalidInput("a static audience is resolved by its saved id")

@@ -125,6 +125,8 @@ class Dispatcher:
         self._in_hand: dict[int, ClaimedRecipient] = {}
         self._outcomes: list[Outcome] = []
         self._flush_now = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._closing = False  # the flusher writes what is left, then returns
         self._write_lock = asyncio.Lock()  # one write transaction of ours at a time (SQLite: no busy waits)
         self._slots = asyncio.Semaphore(self.options.in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -140,12 +142,19 @@ class Dispatcher:
         """Stop sending (the campaign's state is unchanged): in-flight sends finish, unsent claims go back."""
         if not self._stop_reason:
             self._stop_reason = reason
+        self._stopped.set()
         self._queued.set()
         self._room.set()
 
     @property
     def stopping(self) -> bool:
         return bool(self._stop_reason)
+
+    async def _pause_for(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the dispatcher is told to stop."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopped.wait()
 
     async def run(self) -> DispatchReport:
         """Send until the campaign completes, is paused or cancelled, or :meth:`stop` is called."""
@@ -349,7 +358,7 @@ class Dispatcher:
                 claimed = await self._claim(min(want, opts.claim_batch))
             except DatabaseUnavailable as exc:
                 log.warning("campaign %d: claiming failed (%s); retrying", self.campaign_id, exc.message)
-                await asyncio.sleep(1.0)
+                await self._pause_for(1.0)
                 continue
             if claimed:
                 self._exhausted = False
@@ -360,7 +369,7 @@ class Dispatcher:
             if self._idle() and await self._finished():
                 self.stop("completed")
                 return
-            await asyncio.sleep(await self._next_due())
+            await self._pause_for(await self._next_due())
 
     async def _claim(self, limit: int) -> list[ClaimedRecipient]:
         now = utcnow()
@@ -413,12 +422,16 @@ class Dispatcher:
     # ---------------------------------------------------------------------------------------------- flushing
 
     async def _flush_loop(self) -> None:
+        failures = 0
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.options.flush_interval):
                     await self._flush_now.wait()
             self._flush_now.clear()
-            await self._flush()
+            closing = self._closing
+            failures = 0 if await self._flush() else failures + 1
+            if closing and (not self._outcomes or failures >= 20):
+                return
 
     async def _flush(self) -> bool:
         if not self._outcomes:
@@ -446,7 +459,9 @@ class Dispatcher:
         opts = self.options
         last_beat = time.monotonic()
         while not self.stopping:
-            await asyncio.sleep(opts.control_interval)
+            await self._pause_for(opts.control_interval)
+            if self.stopping:
+                return
             try:
                 async with self.db.connect(Scope.tenant(self.tenant_id)) as conn:
                     state = (
@@ -519,21 +534,25 @@ class Dispatcher:
     # ---------------------------------------------------------------------------------------------- shutdown
 
     async def _shutdown(self, helpers: list[asyncio.Task[None]]) -> None:
+        """Stop without losing anything: sends in flight finish, helpers finish their current step (never cut
+        in the middle of a transaction), unsent claims go back, every outcome is written."""
         self.stop(self._stop_reason or "stopped")
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        for task in helpers:
+        feeder, flusher, control = helpers
+        _, late = await asyncio.wait({feeder, control}, timeout=self.options.request_timeout + 5)
+        for task in late:  # stuck (the database is gone): cut it
             task.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
-        unsent = list(self._queue) + [r for r in self._in_hand.values() if r not in self._queue]
+        await asyncio.gather(feeder, control, return_exceptions=True)
+        unsent = list(self._in_hand.values())
         self._queue.clear()
-        for recipient in unsent:
-            self._in_hand.pop(recipient.id, None)
-            self._outcomes.append(Outcome(recipient, "released"))
+        self._in_hand.clear()
+        kind = "cancelled" if self._stop_reason == "cancelled" else "released"
+        self._outcomes.extend(Outcome(recipient, kind) for recipient in unsent)
         self.report.released += len(unsent)
-        for _ in range(20):
-            if await self._flush():
-                break
+        self._closing = True
+        self._flush_now.set()
+        await asyncio.gather(flusher, return_exceptions=True)
         if self._pause_reason is not None:
             with contextlib.suppress(AimstorsError):
                 await self._pause(self._pause_reason)

@@ -291,6 +291,13 @@ async def finalise(db: Database, tenant_id: int, campaign_id: int, *, now: dt.da
                 )
             )
         ).scalar_one()
+    if row.state == "cancelled":  # claims given back after the cancel by a dispatcher that was still sending
+        async with db.connect(Scope.tenant(tenant_id), write=True) as conn:
+            await conn.execute(
+                update(RECIPIENTS)
+                .where(_r.tenant_id == tenant_id, _r.campaign_id == campaign_id, _r.state == "pending")
+                .values(state="skipped", skip_reason="cancelled", updated_at=now)
+            )
     if waiting:
         return False
     await charge_settled(db, tenant_id, campaign_id, row.reservation_id, row.category)

@@ -23,6 +23,7 @@ __all__ = [
 class CampaignView:
     id: int
     tenant: str
+    tenant_id: int
     name: str
     state: str
     template: str

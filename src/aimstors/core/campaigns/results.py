@@ -44,6 +44,7 @@ _u = USAGE.c
 SENDING: Final = literal_column("'sending'")
 # Literals, not bound lists: these statements run as executemany, which cannot expand a bound list.
 _UNSETTLED: Final = [literal_column("'sending'"), literal_column("'pending'"), literal_column("'unknown'")]
+_FINAL_KINDS: Final = {"failed": "failed", "unknown": "unknown", "invalid": "skipped", "cancelled": "skipped"}
 _REQUEUED: Final = frozenset({"retry", "throttled", "deferred", "halt", "unreachable", "released"})
 _NOT_COUNTED: Final = frozenset({"throttled", "halt", "unreachable", "released"})  # attempts given back
 
@@ -190,7 +191,7 @@ class ResultWriter:
                 ),
                 accepted,
             )
-        final = [o for o in outcomes if o.kind in {"failed", "unknown", "invalid"}]
+        final = [o for o in outcomes if o.kind in _FINAL_KINDS]
         if final:
             await conn.execute(
                 update(RECIPIENTS)
@@ -207,9 +208,8 @@ class ResultWriter:
                 [
                     {
                         "b_id": o.recipient.id, "b_attempt": o.recipient.attempt_id,
-                        "b_state": {"failed": "failed", "unknown": "unknown", "invalid": "skipped"}[o.kind],
-                        "b_code": o.code, "b_detail": o.detail,
-                        "b_skip": "invalid_message" if o.kind == "invalid" else None,
+                        "b_state": _FINAL_KINDS[o.kind], "b_code": o.code, "b_detail": o.detail,
+                        "b_skip": {"invalid": "invalid_message", "cancelled": "cancelled"}.get(o.kind),
                         "b_failed_at": (o.at or now) if o.kind == "failed" else None,
                     }
                     for o in final

@@ -115,7 +115,7 @@ class CsvReader:
             if b"\x00" in raw:  # never text: a binary file (a spreadsheet not saved as CSV), and Postgres refuses it
                 column = raw.index(0) + 1
                 raise MalformedCsv(
-                    f"a NUL byte at column {column} (is this a spreadsheet saved in a binary format rather than as CSV?)",
+                    f"a NUL byte at column {column} (a spreadsheet saved in a binary format rather than as CSV?)",
                     line=self._lines_read,
                 )
             try:
