@@ -31,7 +31,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse
 import asyncio
-import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -106,10 +105,6 @@ def serve(url: str, port: int, roles: str, ceiling: bool) -> None:
 
     settings = Settings(database_url=url, meta_app_secret=SECRET, daemon_roles=tuple(roles.split(",")),
                         log_level="WARNING")  # fmt: skip
-    if os.environ.get("BENCH_SWITCH"):
-        sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
-    if os.environ.get("BENCH_WAIT_MS"):
-        settings = dataclasses.replace(settings, webhook_ingest_wait_ms=int(os.environ["BENCH_WAIT_MS"]))
     app = create_app(settings)
     if ceiling:
         app.state.webhook_ingest = NullIngest()
@@ -143,6 +138,28 @@ async def _start_server(url: str, *, ceiling: bool = False) -> tuple[subprocess.
                 raise RuntimeError("the daemon did not start")
             await asyncio.sleep(0.1)
     raise RuntimeError("the daemon did not answer within 30 s")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(
+    proc: subprocess.Popen[bytes], base: str, bodies: list[tuple[bytes, str]], concurrency: int, rate: float | None
+) -> dict[str, Any]:
+    """:func:`load`, plus the server's CPU time per request (the figure least disturbed by other load)."""
+    before = _cpu_seconds(proc.pid)
+    result = await load(base, bodies, concurrency, rate)
+    after = _cpu_seconds(proc.pid)
+    if before is not None and after is not None:
+        result["server_cpu_us"] = round((after - before) / len(bodies) * 1e6)
+    result["load_avg"] = os.getloadavg()[0]
+    return result
 
 
 def _stop_server(proc: subprocess.Popen[bytes]) -> None:
@@ -318,15 +335,15 @@ async def bench_dialect(dialect: str, url: str, args: argparse.Namespace) -> dic
     proc, base = await _start_server(url)
     try:
         await load(base, bodies["W"], args.concurrency, None)
-        durable = await load(base, bodies["F"], args.concurrency, None)
-        paced_run = await load(base, bodies["P"], args.concurrency, args.rate)
+        durable = await measured(proc, base, bodies["F"], args.concurrency, None)
+        paced_run = await measured(proc, base, bodies["P"], args.concurrency, args.rate)
     finally:
         _stop_server(proc)
     processing = await process(url, sum(runs.values()))
     proc, base = await _start_server(url, ceiling=True)
     try:
         await load(base, make_bodies("X", 500, outbound), args.concurrency, None)
-        ceiling = await load(base, make_bodies("C", args.count, outbound), args.concurrency, None)
+        ceiling = await measured(proc, base, make_bodies("C", args.count, outbound), args.concurrency, None)
     finally:
         _stop_server(proc)
     return {
@@ -377,25 +394,40 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+COLUMNS = ("dialect", "run", "requests", "per second", "p50 ms", "p99 ms", "server CPU µs/req", "load avg", "all 200")
+
+
+def rows(result: dict[str, Any]) -> list[list[str]]:
+    """The report's rows, shared by the table and RESULTS.md."""
+    out = []
+    runs = (("durable, full speed", "durable"), (f"durable, paced {result['paced_rate']:,.0f}/s", "paced"),
+            ("ceiling (no storage)", "ceiling"))  # fmt: skip
+    for r in result["dialects"]:
+        for label, key in runs:
+            row = r[key]
+            out.append([r["dialect"], label, f"{row['requests']:,}", f"{row['rate']:,}", f"{row['p50_ms']:.1f}",
+                        f"{row['p99_ms']:.1f}", str(row.get("server_cpu_us", "")), f"{row['load_avg']:.1f}",
+                        "yes" if row["ok"] else "NO"])  # fmt: skip
+        p = r["processing"]
+        out.append([r["dialect"], "processing: events fully applied", f"{p['events']:,}", f"{p['rate']:,}", "", "",
+                    "", "", ""])  # fmt: skip
+        out.append([r["dialect"], "durable / ceiling", "", f"{r['ratio']:.2f}", "", "", "", "", ""])
+    return out
+
+
 def table(result: dict[str, Any]) -> Table:
     title = f"Webhook ingest, {result['concurrency']} in flight (target on SQLite: >= {TARGET_RATE:,}/s, p99 < "
     out = Table(title=title + f"{TARGET_P99_MS:g} ms)")
-    for column in ("dialect", "run", "requests", "per second", "p50 ms", "p99 ms", "all 200"):
+    for column in COLUMNS:
         out.add_column(column, justify="left" if column in ("dialect", "run") else "right")
-    for r in result["dialects"]:
-        for label, key in (("durable, full speed", "durable"), (f"durable, paced {result['paced_rate']:,}/s", "paced"),
-                           ("ceiling (no storage)", "ceiling")):  # fmt: skip
-            row = r[key]
-            out.add_row(r["dialect"], label, f"{row['requests']:,}", f"{row['rate']:,}", f"{row['p50_ms']:.1f}",
-                        f"{row['p99_ms']:.1f}", "yes" if row["ok"] else "NO")  # fmt: skip
-        p = r["processing"]
-        out.add_row(r["dialect"], "processing (events applied)", f"{p['events']:,}", f"{p['rate']:,}", "", "", "")
-        out.add_row(r["dialect"], "durable / ceiling", "", f"{r['ratio']:.2f}", "", "", "")
+    for row in rows(result):
+        out.add_row(*row)
     return out
 
 
 def append_results(result: dict[str, Any]) -> None:
     m = result["machine"]
+    verdict = {True: "yes", False: "NO", None: "n/a (no SQLite run)"}[result["target_met"]]
     lines = [
         "",
         f"## webhooks — {result['date']}",
@@ -405,25 +437,17 @@ def append_results(result: dict[str, Any]) -> None:
         f"generator with {result['concurrency']} requests in flight over loopback, signed Meta-shaped bodies (1 in 4",
         "an inbound text, 3 in 4 a status), each distinct. Durable = raw body and processing job committed (group",
         "commit) before the 200. Processing = one worker (concurrency 4) draining what was stored. Ceiling = the same",
-        "endpoint with storage replaced by a no-op.",
+        "endpoint with storage replaced by a no-op. `load avg` is the machine's 1-minute load when the run ended",
+        "(other work on the same 2 cores shows there); server CPU per request is the least disturbed figure.",
         "",
-        "| dialect | run | requests | per second | p50 ms | p99 ms | all 200 |",
-        "|---|---|---|---|---|---|---|",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
     ]
-    for r in result["dialects"]:
-        for label, key in (("durable, full speed", "durable"), (f"durable, paced {result['paced_rate']:,}/s", "paced"),
-                           ("ceiling (no storage)", "ceiling")):  # fmt: skip
-            row = r[key]
-            lines.append(f"| {r['dialect']} | {label} | {row['requests']:,} | {row['rate']:,} | {row['p50_ms']:.1f} | "
-                         f"{row['p99_ms']:.1f} | {'yes' if row['ok'] else 'NO'} |")  # fmt: skip
-        p = r["processing"]
-        lines.append(f"| {r['dialect']} | processing: events fully applied | {p['events']:,} | {p['rate']:,} | | | |")
-        lines.append(f"| {r['dialect']} | durable / ceiling | | {r['ratio']:.2f} | | | |")
+    lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
     lines += [
         "",
         f"Targets: durable ingest >= {TARGET_RATE:,}/s on SQLite with p99 < {TARGET_P99_MS:g} ms at that rate "
-        f"(paced run); Meta asks for a median <= {META_MEDIAN_MS:g} ms. "
-        f"Met: {'yes' if result['target_met'] else 'NO' if result['target_met'] is False else 'n/a (no SQLite run)'}.",
+        f"(paced run); Meta asks for a median <= {META_MEDIAN_MS:g} ms. Met: {verdict}.",
         "",
     ]
     if not RESULTS.exists():

@@ -80,7 +80,11 @@ def test_rate_card_campaign_and_usage_from_the_shell(cli: Cli, env: dict[str, st
     assert human_plan.exit_code == 0 and "not enough credits" in human_plan.stdout
 
     broke = cli("campaign", "send", campaign, env=env)
-    assert broke.exit_code == 7 and "needs 0.3 credits for 6 messages" in broke.stderr and "nothing was sent" in broke.stderr
+    assert (
+        broke.exit_code == 7
+        and "needs 0.3 credits for 6 messages" in broke.stderr
+        and "nothing was sent" in broke.stderr
+    )
     assert cli("credits", "topup", "shop", "1", env=env).exit_code == 0
 
     sent = _json(cli, "campaign", "send", campaign, env=env)

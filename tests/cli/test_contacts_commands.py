@@ -1,4 +1,8 @@
-"""`aimstors contacts`: import (all or nothing, --skip-invalid), list, show, tag, export, opt-out, and `--as`."""
+"""`aimstors contacts`: import (all or nothing, --skip-invalid), list, show, tag, export, opt-out, and `--as`.
+
+The commands are thin shells over core services tested on both dialects; here SQLite suffices, except for the
+tenancy test, which also runs on Postgres (row-level security).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import csv
 import io
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from .conftest import Cli
 
@@ -33,6 +39,7 @@ def _contacts(cli: Cli, env: dict[str, str], *args: str) -> list[dict[str, Any]]
     return items
 
 
+@pytest.mark.sqlite_only
 def test_import_then_list_show_tag_optout_and_export(cli: Cli, db_url: str, tmp_path: Path) -> None:
     env = _setup(cli, db_url)
     (tmp_path / "leads.csv").write_text(LEADS)
@@ -65,6 +72,7 @@ def test_import_then_list_show_tag_optout_and_export(cli: Cli, db_url: str, tmp_
     assert cli("contacts", "optin", "+447911123456", "-t", "shop-a", env=env).exit_code == 0
 
 
+@pytest.mark.sqlite_only
 def test_a_malformed_csv_is_refused_naming_the_line(cli: Cli, db_url: str, tmp_path: Path) -> None:
     env = _setup(cli, db_url)
     (tmp_path / "bad.csv").write_text("phone,name\n+15550100001,Ann\n+15550100002\nnope,Carl\n")
@@ -93,6 +101,7 @@ def test_another_workspace_is_out_of_reach(cli: Cli, db_url: str, tmp_path: Path
     env = _setup(cli, db_url)
     (tmp_path / "leads.csv").write_text(LEADS)
     assert cli("contacts", "import", "leads.csv", "--tenant", "shop-a", "--region", "US", env=env).exit_code == 0
+    assert cli("audiences", "create", "Secret", "--kind", "segment", "-t", "shop-a", env=env).exit_code == 0
     as_b = {**env, "AIMSTORS_AS": "b@shop-b.test"}
     assert cli("contacts", "list", "--tenant", "shop-a", env=as_b).exit_code == 4
     assert cli("contacts", "show", "+12025550123", env=as_b).exit_code == 4
@@ -100,3 +109,9 @@ def test_another_workspace_is_out_of_reach(cli: Cli, db_url: str, tmp_path: Path
     own = cli("contacts", "list", "--json", env=as_b).json()
     assert own == {"items": [], "next_cursor": None}
     assert cli("contacts", "export", env=as_b).stdout.count("\n") == 1  # the header only
+    assert cli("audiences", "list", "--json", env=as_b).json() == []
+    assert cli("audiences", "list", "--tenant", "shop-a", env=as_b).exit_code == 4
+    assert cli("audiences", "show", "Secret", env=as_b).exit_code == 4
+    assert cli("audiences", "preview", "Secret", "--tenant", "shop-a", env=as_b).exit_code == 4
+    assert cli("audiences", "delete", "Secret", "--yes", "--tenant", "shop-a", env=as_b).exit_code == 4
+    assert cli("audiences", "show", "Secret", "-t", "shop-a", env=env).exit_code == 0

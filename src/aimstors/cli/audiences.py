@@ -183,7 +183,7 @@ def list_(tenant: str | None = opt.TENANT, json_: bool = JSON_OPTION) -> None:
     async def go(services: Services, actor: Actor) -> list[audiences.AudienceView]:
         return await audiences.list_audiences(services.db, actor, tenant_slug=tenant)
 
-    emit([_view(v) for v in run(go)], json=json_, columns=LIST_COLUMNS, title="Audiences")
+    emit(run(go), json=json_, columns=LIST_COLUMNS, title="Audiences")
 
 
 @app.command()

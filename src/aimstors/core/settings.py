@@ -108,10 +108,10 @@ class Settings:
     )
     worker_concurrency: int = field(default=10, metadata=_doc("Jobs a worker runs at once."))
     webhook_ingest_batch: int = field(
-        default=256, metadata=_doc("Most webhook deliveries committed in one transaction (group commit).")
+        default=256, metadata=_doc("Most webhook deliveries committed in one transaction (group commit); 1-1000.")
     )
     webhook_ingest_wait_ms: int = field(
-        default=2,
+        default=5,
         metadata=_doc("Milliseconds the ingest waits for more deliveries before committing a partial batch."),
     )
     webhook_dedupe_hours: int = field(

@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from aimstors.core.errors import ConfigError
 from aimstors.core.handlers import build_registry
 from aimstors.core.inbound import WebhookIngest
+from aimstors.core.inbound.ingest import MAX_BATCH
 from aimstors.core.queue import HandlerRegistry, JobContext, Worker
 from aimstors.core.queue.handlers import Handler
 from aimstors.core.schedule import TICKS, LeaderLock, Tick, fire
@@ -84,6 +85,8 @@ class Runtime:
         self.roles = check_roles(settings.daemon_roles if roles is None else roles)
         self.ingest: WebhookIngest | None = None
         if "api" in self.roles:
+            if not 1 <= settings.webhook_ingest_batch <= MAX_BATCH or settings.webhook_ingest_wait_ms < 0:
+                raise ConfigError(f"webhook_ingest_batch must be 1-{MAX_BATCH} and webhook_ingest_wait_ms >= 0")
             self.ingest = WebhookIngest(
                 services.db,
                 max_batch=settings.webhook_ingest_batch,

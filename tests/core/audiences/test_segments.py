@@ -75,6 +75,7 @@ async def test_a_saved_segment_is_evaluated_at_each_resolve(shops: Shops) -> Non
     assert (first.contact_id, first.attributes) == (ids["15550100001"], {"city": "Paris", "plan": "gold"})
 
 
+@pytest.mark.sqlite_only  # refused before any query
 async def test_bad_segments_are_refused_when_saved(shops: Shops) -> None:
     bad = [
         (SegmentRules(inbound_within="soon"), "inbound_within 'soon' is not a duration"),
@@ -88,7 +89,7 @@ async def test_bad_segments_are_refused_when_saved(shops: Shops) -> None:
     assert await audiences.list_audiences(shops.db, shops.system, tenant_slug="shop-a") == []
 
 
-async def test_segment_definitions_round_trip_through_json(shops: Shops) -> None:
+def test_segment_definitions_round_trip_through_json() -> None:
     rules = SegmentRules(
         tags=("vip",), any_tags=("a", "b"), without_tags=("churned",),
         attributes=(Attr("city", "contains", "par"), Attr("plan", "exists")),

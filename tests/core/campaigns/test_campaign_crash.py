@@ -8,6 +8,7 @@ import asyncio
 import os
 import signal
 
+import pytest
 from tests.core.campaigns.conftest import FAST_DISPATCH, WorldFactory
 from tests.core.campaigns.world import recipients, spawn_dispatcher, wait_accepted
 
@@ -19,6 +20,7 @@ SYSTEM = Actor.system()
 PRICE = 10_000
 
 
+@pytest.mark.sqlite_only  # the Postgres side of several processes: test_campaign_processes.py
 async def test_sigkill_mid_campaign_then_restart(make_world: WorldFactory) -> None:
     world = await make_world(contacts=60, throughput=40)
     db, tenant = world.db, world.shop.tenant_id

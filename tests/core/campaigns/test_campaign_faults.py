@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from tests.core.campaigns.conftest import FAST_DISPATCH, WorldFactory
 from tests.core.campaigns.world import recipients, wa_id
 
@@ -17,6 +18,7 @@ SYSTEM = Actor.system()
 UNDELIVERABLE = (wa_id(3), wa_id(17))
 
 
+@pytest.mark.sqlite_only  # fault handling is the dispatcher's, the same on both dialects
 async def test_faults_end_in_correct_states_and_an_explained_report(make_world: WorldFactory) -> None:
     world = await make_world(contacts=40, undeliverable=UNDELIVERABLE)
     db, tenant = world.db, world.shop.tenant_id

@@ -100,6 +100,7 @@ async def test_skip_invalid_imports_the_good_rows_and_reports_the_bad(shops: Sho
     assert [r.wa_id for r in await contact_rows(shops.db, shops.a)] == ["15550100001", "15550100003"]
 
 
+@pytest.mark.sqlite_only  # reading the file does not depend on the dialect
 async def test_cp1252_with_semicolons_then_utf8_with_a_bom(shops: Shops, tmp_path: Path) -> None:
     latin = write_csv(tmp_path / "fr.csv", "Téléphone;Nom\n+33 6 12 34 56 78;Zoé\n".encode("cp1252"))
     options = ImportOptions(ColumnMapping(phone_column="téléphone", name_column="Nom"),
@@ -113,6 +114,7 @@ async def test_cp1252_with_semicolons_then_utf8_with_a_bom(shops: Shops, tmp_pat
     assert (await contact_rows(shops.db, shops.a))[0].profile_name == "Zoé B"
 
 
+@pytest.mark.sqlite_only
 async def test_progress_reports_bytes_and_no_phone_numbers_are_logged(
     shops: Shops, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -100,6 +100,7 @@ async def test_a_failure_while_writing_rolls_everything_back(
     assert await contact_count(shops.db) == 0
 
 
+@pytest.mark.sqlite_only  # refused before the database is touched
 async def test_bad_options_are_refused_before_reading(shops: Shops, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "ok.csv", GOOD)
     cases: list[tuple[ImportOptions, str]] = [

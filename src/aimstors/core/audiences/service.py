@@ -155,13 +155,13 @@ async def create_audience(
     if snapshot is not None and not isinstance(rules, StaticRules):
         raise InvalidInput("only a static audience is filled from a filter snapshot")
     tenant = await audience_tenant(db, actor, tenant_slug, Action.AUDIENCE_WRITE)
+    snapshot_where = snapshot.check().to_filter().conditions(tenant.id) if snapshot is not None else None
     if isinstance(rules, StaticRules) and snapshot is not None:
         rules = StaticRules(rules.source or "filter")
-        snapshot_where = snapshot.check().to_filter().conditions(tenant.id)
     async with db.session(tenant.scope, write=True) as session:
         rules = await _checked(rules, session, tenant, sheets)
         row = await _insert(session, tenant, name, rules)
-        if snapshot is not None:
+        if snapshot_where is not None:
             await membership.add_matching(await session.connection(), tenant.id, row.id, snapshot_where)
         await record(session, actor, tenant.id, "audience.create", target_type="audience", target_id=row.id,
                      details={"kind": row.kind})  # fmt: skip
@@ -240,8 +240,10 @@ async def preview_audience(
     """An audience with its count now (after suppression) and its first ``limit`` recipients. Sends nothing."""
     if not 0 <= limit <= MAX_PREVIEW:
         raise InvalidInput(f"a preview shows between 0 and {MAX_PREVIEW} recipients")
-    view = await get_audience(db, actor, ref, tenant_slug=tenant_slug)
-    tenant = await audience_tenant(db, actor, view.tenant, Action.AUDIENCE_READ)
+    tenant = await audience_tenant(db, actor, tenant_slug, Action.AUDIENCE_READ)
+    async with db.session(tenant.scope) as session:
+        row = await _load(session, tenant.id, ref)
+        view = audience_view(row, tenant.slug, await _members(session, tenant.id, row))
     totals = await count(db, tenant.id, view.id, sheets=sheets)
     sample: list[Recipient] = []
     if limit:

@@ -112,22 +112,30 @@ async def settle_charges(
                 "reservation_remaining": remaining, "created_at": now,
             }
         )  # fmt: skip
-    inserted = (
-        await conn.execute(insert(tx).returning(tx.c.id, tx.c.idempotency_key, sort_by_parameter_order=True), rows)
+    # Plain multi-row inserts (no RETURNING: on SQLite, RETURNING in parameter order means a statement per row).
+    await conn.execute(insert(tx), rows)
+    written = (
+        await conn.execute(
+            select(tx.c.id, tx.c.idempotency_key)
+            .where(tx.c.tenant_id == tenant_id, tx.c.idempotency_key.in_(list(fresh)))
+            .order_by(tx.c.id)
+        )
     ).all()
-    ids = [row.id for row in inserted]
     # The reservation's "remaining" is read from its newest draw by id, so ids must follow the order written.
-    if ids != sorted(ids) or [row.idempotency_key for row in inserted] != list(fresh):
+    if [row.idempotency_key for row in written] != list(fresh):
         raise RuntimeError("ledger transaction ids were not assigned in insertion order")
     entries = []
-    for transaction_id, charge in zip(ids, fresh.values(), strict=True):
-        entries.append({"tenant_id": tenant_id, "account_id": reserved.id, "transaction_id": transaction_id,
+    for row, charge in zip(written, fresh.values(), strict=True):
+        entries.append({"tenant_id": tenant_id, "account_id": reserved.id, "transaction_id": row.id,
                         "amount": -charge.amount, "created_at": now})  # fmt: skip
-        entries.append({"tenant_id": root_id, "account_id": revenue.id, "transaction_id": transaction_id,
+        entries.append({"tenant_id": root_id, "account_id": revenue.id, "transaction_id": row.id,
                         "amount": charge.amount, "created_at": now})  # fmt: skip
-    entry_ids = list((await conn.execute(insert(t.entries).returning(t.entries.c.id), entries)).scalars())
-    due = []
-    if entry_ids and max(entry_ids) // CHECKPOINT_EVERY > (min(entry_ids) - 1) // CHECKPOINT_EVERY:
+    await conn.execute(insert(t.entries), entries)
+    due: list[tuple[int, int]] = []
+    # Two entries per transaction: a checkpoint is due about every CHECKPOINT_EVERY entries, i.e. each time the
+    # transaction ids pass a multiple of half that (checkpoint_all catches any straggler).
+    every = max(1, CHECKPOINT_EVERY // 2)
+    if written[-1].id // every > (written[0].id - 1) // every:
         due = [(tenant_id, reserved.id), (root_id, revenue.id)]
     return ChargeBatch(tuple(fresh), total, tuple(due))
 

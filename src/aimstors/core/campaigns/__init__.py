@@ -20,7 +20,7 @@ dispatchers), ``reports``, ``explanations`` (Meta's error codes in words), ``job
 
 from __future__ import annotations
 
-from aimstors.core.campaigns.audience import AudienceMemberRow, AudienceSpec, iter_audience
+from aimstors.core.campaigns.audience import check_audience, iter_audience
 from aimstors.core.campaigns.dispatcher import DispatchOptions, Dispatcher
 from aimstors.core.campaigns.jobs import enqueue_dispatch, register
 from aimstors.core.campaigns.lifecycle import (
@@ -51,8 +51,6 @@ __all__ = [
     "CAMPAIGN_STATES",
     "EXPORT_COLUMNS",
     "RECIPIENT_STATES",
-    "AudienceMemberRow",
-    "AudienceSpec",
     "CampaignView",
     "CostLine",
     "DispatchOptions",
@@ -67,6 +65,7 @@ __all__ = [
     "TimelinePoint",
     "campaign_progress",
     "campaign_report",
+    "check_audience",
     "cancel_campaign",
     "create_campaign",
     "enqueue_dispatch",

@@ -122,21 +122,21 @@ async def claim(
     return claimed
 
 
-async def release(conn: AsyncConnection, tenant_id: int, attempts: Sequence[tuple[int, str]], now: dt.datetime) -> int:
-    """Give claimed-but-unsent recipients back (``pending``, the attempt not counted); ``(id, attempt_id)`` pairs."""
+async def release(conn: AsyncConnection, tenant_id: int, attempts: Sequence[str], now: dt.datetime) -> int:
+    """Give claimed-but-unsent recipients back (``pending``, the attempt not counted), by attempt id; returns how
+    many were still ``sending`` under those attempts."""
     if not attempts:
         return 0
+    if conn.dialect.name == "sqlite":
+        match = _r.attempt_id.in_(list(attempts))
+    else:
+        match = _r.attempt_id == any_(bindparam("attempts", list(attempts), type_=ARRAY(String)))
     stmt = (
         update(RECIPIENTS)
-        .where(
-            _r.tenant_id == tenant_id,
-            _r.id == bindparam("b_id"),
-            _r.attempt_id == bindparam("b_attempt"),
-            _r.state == SENDING,
-        )
+        .where(_r.tenant_id == tenant_id, match, _r.state == SENDING)
         .values(state="pending", attempts=_r.attempts - 1, lease_expires_at=None, updated_at=now)
     )
-    result = await conn.execute(stmt, [{"b_id": i, "b_attempt": a} for i, a in attempts])
+    result = await conn.execute(stmt)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -71,11 +71,11 @@ class DispatchOptions:
 
     in_flight: int = 128  # HTTP sends at once
     claim_batch: int = 250  # most recipients per claim
-    claim_ahead: float = 0.25  # seconds of sending kept claimed
+    claim_ahead: float = 0.5  # seconds of sending kept claimed (rides out a slow commit)
     lease_seconds: float = 60.0  # a claimed recipient's lease (renewed while held)
     request_timeout: float = 20.0  # a send without an answer by then is "unknown"
-    flush_interval: float = 0.1
-    flush_size: int = 250
+    flush_interval: float = 0.2  # outcomes are recorded in batches at least this often…
+    flush_size: int = 400  # …or once this many are waiting
     control_interval: float = 0.25  # how fast a pause or cancel is noticed
     heartbeat_interval: float = 2.0  # dispatcher lease, throughput share, lease renewal, reconciliation
     headroom: float = 0.97  # share of the number's throughput aimed at

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core import ledger
 from aimstors.core.billing import price_list
-from aimstors.core.campaigns.audience import AudienceSpec, count_suppressed
+from aimstors.core.campaigns.audience import suppressed_counts
 from aimstors.core.campaigns.context import CampaignContext, load, view, workspace
 from aimstors.core.campaigns.parameters import ParameterMap, compile_mapping
 from aimstors.core.campaigns.materialise import RECIPIENTS, ScanTotals, materialise
@@ -29,6 +29,7 @@ from aimstors.core.db import Database, Scope
 from aimstors.core.db.base import utcnow
 from aimstors.core.db.models import Campaign
 from aimstors.core.errors import Conflict, InsufficientFunds, InvalidInput
+from aimstors.core.google.sheets import GoogleSheets
 from aimstors.core.ledger.accounts import AccountRef, available_account, reserved_account
 from aimstors.core.ledger.postings import Movement, post
 from aimstors.core.security import Action, Actor
@@ -75,7 +76,9 @@ async def set_state(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def start(db: Database, ctx: CampaignContext, *, actor: Actor | None = None) -> CampaignView:
+async def start(
+    db: Database, ctx: CampaignContext, *, actor: Actor | None = None, sheets: GoogleSheets | None = None
+) -> CampaignView:
     """draft/scheduled → running: materialise the recipients and reserve their cost, in one transaction.
 
     Raises InsufficientFunds (nothing reserved or written) when the workspace cannot pay for the whole audience,
@@ -85,7 +88,6 @@ async def start(db: Database, ctx: CampaignContext, *, actor: Actor | None = Non
     require_transition(campaign.id, campaign.state, "running")
     mapping = check_sendable(ctx)
     prices = await price_list(db, tenant.id)
-    spec = AudienceSpec.parse(campaign.audience)
     now = utcnow()
     seen: list[ScanTotals] = []
 
@@ -94,9 +96,12 @@ async def start(db: Database, ctx: CampaignContext, *, actor: Actor | None = Non
                                 values={"state": "running"})  # fmt: skip
         if not moved:
             raise Conflict(f"campaign {campaign.id} was changed meanwhile; it is no longer {campaign.state}")
-        resolved = await spec.resolve(conn, tenant.id)
-        suppressed = await count_suppressed(conn, resolved, tenant.id, now=now)
-        totals = await materialise(conn, resolved, tenant.id, campaign.id, mapping, prices, campaign.category)
+        _, suppressed = await suppressed_counts(
+            db, tenant.id, campaign.audience, category=campaign.category, now=now, conn=conn, sheets=sheets
+        )
+        totals = await materialise(
+            db, conn, campaign.audience, tenant.id, campaign.id, mapping, prices, campaign.category, sheets=sheets
+        )
         await conn.execute(
             update(Campaign)
             .where(_c.tenant_id == tenant.id, _c.id == campaign.id)

@@ -19,7 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core.billing import PriceList, country_of
-from aimstors.core.campaigns.audience import AudienceMemberRow, ResolvedAudience, audience_batches
+from aimstors.core.campaigns.audience import Recipient, iter_audience
+from aimstors.core.db import Database
+from aimstors.core.google.sheets import GoogleSheets
 from aimstors.core.campaigns.parameters import ParameterMap
 from aimstors.core.db.base import utcnow
 from aimstors.core.db.models import CampaignRecipient
@@ -33,7 +35,7 @@ MAX_LACKING_EXAMPLES: Final = 3
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    member: AudienceMemberRow
+    member: Recipient
     values: dict[str, str]
     lacking: list[str]
     country: str
@@ -51,14 +53,14 @@ class ScanTotals:
     prices: Counter[int] = field(default_factory=Counter)
     lacking: Counter[str] = field(default_factory=Counter)
     lacking_total: int = 0  # contacts lacking something (each once)
-    lacking_contacts: list[int] = field(default_factory=list)  # a few ids, for the error message
+    lacking_contacts: list[int] = field(default_factory=list)  # a few contact ids, for the error message
 
     def add(self, item: Rendered) -> None:
         if item.lacking:
             self.lacking_total += 1
             for need in dict.fromkeys(item.lacking):
                 self.lacking[need] += 1
-            if len(self.lacking_contacts) < MAX_LACKING_EXAMPLES:
+            if len(self.lacking_contacts) < MAX_LACKING_EXAMPLES and item.member.contact_id is not None:
                 self.lacking_contacts.append(item.member.contact_id)
             return
         self.recipients += 1
@@ -70,15 +72,17 @@ class ScanTotals:
     def lacking_error(self) -> InvalidInput:
         needs = ", ".join(f"{need} ({n} contact{'s' if n != 1 else ''})" for need, n in self.lacking.most_common())
         examples = ", ".join(str(c) for c in self.lacking_contacts)
+        where = f"; e.g. contact id(s) {examples}" if examples else ""
         return InvalidInput(
-            f"some contacts lack a value for a template parameter: {needs}; e.g. contact id(s) {examples}",
+            f"some contacts lack a value for a template parameter: {needs}{where}",
             hint="give the parameter a fallback (--param 1='attr.first_name|there') or fill in the attribute",
         )
 
 
 async def scan(
+    db: Database,
     conn: AsyncConnection,
-    audience: ResolvedAudience,
+    audience: str,
     tenant_id: int,
     mapping: ParameterMap,
     prices: PriceList,
@@ -86,9 +90,13 @@ async def scan(
     *,
     now: dt.datetime | None = None,
     batch_size: int = 1000,
+    sheets: GoogleSheets | None = None,
 ) -> AsyncIterator[list[Rendered]]:
-    """The audience after suppression, rendered: values, what is lacking, country and price per contact."""
-    async for batch in audience_batches(conn, audience, tenant_id, batch_size=batch_size, now=now):
+    """The audience after suppression, rendered on ``conn``: values, what is lacking, country and price each."""
+    batches = iter_audience(
+        db, tenant_id, audience, category=category, batch_size=batch_size, now=now, conn=conn, sheets=sheets
+    )
+    async for batch in batches:
         out = []
         for member in batch:
             values, lacking = mapping.render(member.wa_id, member.name, member.attributes)
@@ -98,8 +106,9 @@ async def scan(
 
 
 async def materialise(
+    db: Database,
     conn: AsyncConnection,
-    audience: ResolvedAudience,
+    audience: str,
     tenant_id: int,
     campaign_id: int,
     mapping: ParameterMap,
@@ -107,6 +116,7 @@ async def materialise(
     category: str,
     *,
     batch_size: int = 1000,
+    sheets: GoogleSheets | None = None,
 ) -> ScanTotals:
     """Write the campaign's recipients (pending) in ``conn``'s transaction; returns the totals.
 
@@ -117,7 +127,9 @@ async def materialise(
     now = utcnow()
     insert_fn: Any = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
     stmt = insert_fn(RECIPIENTS).on_conflict_do_nothing(index_elements=["tenant_id", "campaign_id", "wa_id"])
-    async for batch in scan(conn, audience, tenant_id, mapping, prices, category, now=now, batch_size=batch_size):
+    batches = scan(db, conn, audience, tenant_id, mapping, prices, category, now=now, batch_size=batch_size,
+                   sheets=sheets)  # fmt: skip
+    async for batch in batches:
         rows = []
         for item in batch:
             totals.add(item)

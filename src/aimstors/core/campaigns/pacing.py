@@ -1,21 +1,31 @@
-"""Pacing one sending number: a token bucket at its throughput, with additive increase / multiplicative decrease.
+"""Pacing one sending number: its throughput as a hard cap per sliding second, smoothed by a token bucket, with
+additive increase / multiplicative decrease on 130429.
 
 Meta caps each number's sends per second (80 by default, up to 1,000) and answers 130429 above it. The
-:class:`Pacer` hands out send permits at ``rate`` per second with a burst of at most ``burst_seconds`` worth, so any
-one-second window sees at most ``rate × (1 + burst_seconds)`` sends; ``rate`` starts at the number's throughput times
-``headroom`` (network jitter squeezes sends together on their way to Meta) divided by the number of dispatcher
-processes sharing the number (:meth:`set_share`). A 130429 cuts the rate by ``decrease`` (once per
-``decrease_guard`` seconds, however many answers in flight carry it); every ``increase_every`` seconds without one
-adds ``increase`` of the ceiling back, up to the ceiling.
+:class:`Pacer` hands out send permits so that:
+
+- no sliding one-second window ever holds more than ``rate`` permits (a hard cap, checked against the times of
+  the permits actually handed out);
+- within that, a token bucket spreads them evenly, holding at most ``burst_seconds`` worth, so the sends of a
+  second are not bunched at its start — yet a dispatcher that stalled for a moment (a busy event loop, a slow
+  commit) catches up instead of losing that throughput.
+
+``rate`` starts at the number's throughput times ``headroom`` (jitter on the way to Meta squeezes sends together),
+divided among the dispatcher processes sharing the number (:meth:`set_limit`). A 130429 cuts it by ``decrease`` (at
+most once per ``decrease_guard`` seconds, however many answers in flight carry one); every ``increase_every``
+seconds without one adds ``increase`` of the ceiling back, up to the ceiling.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 
 __all__ = ["Pacer"]
+
+WINDOW = 1.0  # seconds
 
 
 class Pacer:
@@ -26,9 +36,9 @@ class Pacer:
         limit_mps: float,
         *,
         headroom: float = 0.97,
-        burst_seconds: float = 0.02,
-        decrease: float = 0.7,
-        increase: float = 0.025,
+        burst_seconds: float = 0.05,
+        decrease: float = 0.85,
+        increase: float = 0.02,
         increase_every: float = 0.25,
         decrease_guard: float = 0.5,
         min_rate: float = 1.0,
@@ -54,6 +64,7 @@ class Pacer:
         self._hold_until = 0.0
         self._guard_until = 0.0
         self._paused_until = 0.0
+        self._sent: deque[float] = deque()  # times of the permits of the last second
         self._lock = asyncio.Lock()
         self.throttles = 0
 
@@ -64,14 +75,17 @@ class Pacer:
         self.ceiling = max(self.min_rate, self.limit_mps * self.headroom / self.share)
         self.rate = min(self.rate, self.ceiling)
 
-    set_share = set_limit
-
     @property
     def capacity(self) -> float:
         return max(1.0, self.rate * self.burst_seconds)
 
+    @property
+    def cap(self) -> int:
+        """Most permits in any sliding second."""
+        return max(1, int(self.rate))
+
     def _refill(self, now: float) -> None:
-        if now >= self._hold_until and now - self._last_increase >= self.increase_every and self.rate < self.ceiling:
+        if self.rate < self.ceiling and now >= self._hold_until and now - self._last_increase >= self.increase_every:
             steps = (now - self._last_increase) // self.increase_every
             self.rate = min(self.ceiling, self.rate + steps * self.increase * self.ceiling)
             self._last_increase = now
@@ -83,17 +97,24 @@ class Pacer:
     async def acquire(self) -> None:
         """Wait for a permit. Waiters are served in arrival order."""
         async with self._lock:
+            sent = self._sent
             while True:
                 now = self._clock()
                 if now < self._paused_until:
                     await asyncio.sleep(self._paused_until - now)
                     continue
                 self._refill(now)
-                if self._tokens >= 1.0:
+                while sent and sent[0] <= now - WINDOW:
+                    sent.popleft()
+                if self._tokens >= 1.0 and len(sent) < self.cap:
                     self._tokens -= 1.0
+                    sent.append(now)
                     return
-                # Sleep at least ~2 ms: timers are not finer, and the refill is by elapsed time anyway.
-                await asyncio.sleep(max((1.0 - self._tokens) / self.rate, 0.002))
+                wait = (1.0 - self._tokens) / self.rate if self._tokens < 1.0 else 0.0
+                if len(sent) >= self.cap:
+                    wait = max(wait, sent[0] + WINDOW - now)
+                # Timers are not finer than ~1 ms; the refill is by elapsed time, so nothing is lost by waiting.
+                await asyncio.sleep(max(wait, 0.001))
 
     def throttled(self) -> None:
         """Meta answered 130429: slow down (at most once per guard period)."""
@@ -104,7 +125,7 @@ class Pacer:
         self.rate = max(self.min_rate, self.rate * self.decrease)
         self._tokens = min(self._tokens, 0.0)
         self._guard_until = now + self.decrease_guard
-        self._hold_until = now + 2 * self.decrease_guard
+        self._hold_until = now + self.decrease_guard
         self._last_increase = self._hold_until
 
     def pause_for(self, seconds: float) -> None:

@@ -12,7 +12,7 @@ from collections import Counter
 from sqlalchemy import func, or_, select
 
 from aimstors.core.billing import price_list
-from aimstors.core.campaigns.audience import AudienceSpec, count_suppressed
+from aimstors.core.campaigns.audience import check_audience, suppressed_counts
 from aimstors.core.campaigns.context import TIER_LIMITS, CampaignContext, load, view, workspace
 from aimstors.core.campaigns.materialise import ScanTotals, scan
 from aimstors.core.campaigns.parameters import compile_mapping, parse_assignments
@@ -22,6 +22,7 @@ from aimstors.core.db import Database
 from aimstors.core.db.base import utcnow
 from aimstors.core.db.models import Campaign, PhoneNumber, Template
 from aimstors.core.errors import InvalidInput, NotFound
+from aimstors.core.google.sheets import GoogleSheets
 from aimstors.core.ledger import balances, micro_to_credits
 from aimstors.core.security import Action, Actor
 from aimstors.core.tenancy.access import TenantRef
@@ -109,16 +110,15 @@ async def create_campaign(
     if resend_grace_seconds < 0:
         raise InvalidInput("the resend grace period must not be negative")
     tenant = await workspace(db, actor, tenant_slug, Action.CAMPAIGN_WRITE)
-    spec = AudienceSpec.parse(audience)
     found_number = await _number(db, tenant, number)
     found_template = await _template(db, tenant, found_number, template, language)
     mapping = compile_mapping(found_template, parse_assignments(params or []))
     now = utcnow()
+    spec = await check_audience(db, tenant.id, audience)
     async with db.session(tenant.scope, write=True) as session:
-        resolved = await spec.resolve(await session.connection(), tenant.id)
         campaign = Campaign(
             tenant_id=tenant.id, name=name, phone_number_id=found_number.id, template_id=found_template.id,
-            audience_id=resolved.ref_id if spec.kind == "audience" else None, audience=spec.text,
+            audience_id=spec.audience_id, audience=spec.text,
             category=found_template.category.lower(), state="draft", parameters=mapping.stored(),
             resend_policy=resend_policy, resend_grace_seconds=resend_grace_seconds,
             error_threshold_pct=error_threshold_pct, suppressed={}, dispatchers={}, reserved=0,
@@ -160,25 +160,29 @@ def _lines(counts: Counter[str], costs: Counter[str], top: int = 10) -> list[Cos
     return [CostLine(key or "?", n, micro_to_credits(costs[key]), costs[key]) for key, n in counts.most_common(top)]
 
 
-async def plan_campaign(db: Database, actor: Actor, campaign_id: int, *, tenant_slug: str | None = None) -> PlanView:
+async def plan_campaign(
+    db: Database, actor: Actor, campaign_id: int, *, tenant_slug: str | None = None, sheets: GoogleSheets | None = None
+) -> PlanView:
     """What sending would do — audience after suppression, cost per category and country, the number's throughput
     and messaging tier, ETA — read only: nothing is sent, reserved or written."""
     tenant = await workspace(db, actor, tenant_slug, Action.CAMPAIGN_READ)
     ctx = await load(db, tenant, campaign_id)
-    return await _plan(db, ctx)
+    return await _plan(db, ctx, sheets)
 
 
-async def _plan(db: Database, ctx: CampaignContext) -> PlanView:
+async def _plan(db: Database, ctx: CampaignContext, sheets: GoogleSheets | None) -> PlanView:
     campaign, number, tenant = ctx.campaign, ctx.number, ctx.tenant
     mapping = ctx.mapping()
     prices = await price_list(db, tenant.id)
     totals = ScanTotals()
-    spec = AudienceSpec.parse(campaign.audience)
     now = utcnow()
     async with db.connect(tenant.scope) as conn:
-        resolved = await spec.resolve(conn, tenant.id)
-        suppressed = await count_suppressed(conn, resolved, tenant.id, now=now)
-        async for batch in scan(conn, resolved, tenant.id, mapping, prices, campaign.category, now=now):
+        members, suppressed = await suppressed_counts(
+            db, tenant.id, campaign.audience, category=campaign.category, now=now, conn=conn, sheets=sheets
+        )
+        batches = scan(db, conn, campaign.audience, tenant.id, mapping, prices, campaign.category, now=now,
+                       sheets=sheets)  # fmt: skip
+        async for batch in batches:
             for item in batch:
                 totals.add(item)
     available = (await balances(db, tenant.id))["credits"]
@@ -206,7 +210,7 @@ async def _plan(db: Database, ctx: CampaignContext) -> PlanView:
     category = campaign.category or "uncategorised"
     return PlanView(
         campaign_id=campaign.id, name=campaign.name, state=campaign.state, audience=campaign.audience,
-        members=totals.recipients + totals.lacking_total + sum(suppressed.values()),
+        members=members,
         suppressed=suppressed, recipients=totals.recipients, lacking=dict(totals.lacking), category=category,
         rate_plan=prices.plan, price_per_message=micro_to_credits(common_price), cost=micro_to_credits(totals.cost),
         cost_micro=totals.cost,

@@ -7,6 +7,7 @@ file can be fixed and imported again); the report keeps the first few in memory 
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,7 @@ class RejectionLog:
         self.first: list[Rejection] = []
         self._file: TextIO | None = None
         self._writer: Any = None  # a csv writer over _file
+        self._lock = threading.Lock()  # rows are rejected from the parsing thread and from the writing loop
 
     def __enter__(self) -> RejectionLog:
         if self.path is not None:
@@ -123,8 +125,9 @@ class RejectionLog:
             self._file = self._writer = None
 
     def add(self, line: int, reason: str, fields: Sequence[str]) -> None:
-        self.count += 1
-        if len(self.first) < SUMMARY_REJECTIONS:
-            self.first.append(Rejection(line, reason))
-        if self._writer is not None:
-            self._writer.writerow([line, reason, *fields])
+        with self._lock:
+            self.count += 1
+            if len(self.first) < SUMMARY_REJECTIONS:
+                self.first.append(Rejection(line, reason))
+            if self._writer is not None:
+                self._writer.writerow([line, reason, *fields])
