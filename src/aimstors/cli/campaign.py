@@ -169,7 +169,8 @@ async def _send_live(
     if resume:
         await campaigns.resume_campaign(db, actor, campaign_id, tenant_slug=tenant)
     started = await campaigns.start_campaign(db, actor, campaign_id, tenant_slug=tenant)
-    dispatcher = campaigns.Dispatcher(services, started.tenant_id, campaign_id)
+    # This process only sends now: keep its start-up objects out of the collector's full passes.
+    dispatcher = campaigns.Dispatcher(services, started.tenant_id, campaign_id, campaigns.DispatchOptions(freeze_gc=True))
     sending = asyncio.create_task(dispatcher.run())
     bar = Progress(
         TextColumn(f"campaign {campaign_id} [bold]{started.name}[/]"), BarColumn(), TaskProgressColumn(),

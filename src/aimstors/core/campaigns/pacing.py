@@ -11,9 +11,11 @@ Meta caps each number's sends per second (80 by default, up to 1,000) and answer
   commit) catches up instead of losing that throughput.
 
 ``rate`` starts at the number's throughput times ``headroom`` (jitter on the way to Meta squeezes sends together),
-divided among the dispatcher processes sharing the number (:meth:`set_limit`). A 130429 cuts it by ``decrease`` (at
-most once per ``decrease_guard`` seconds, however many answers in flight carry one); every ``increase_every``
-seconds without one adds ``increase`` of the ceiling back, up to the ceiling.
+divided among the dispatcher processes sharing the number (:meth:`set_limit`). 130429 answers come in clusters
+(every answer in flight at the moment carries one): a lone cluster is jitter — a stall on Meta's side that bunched
+our evenly spaced sends — and is only retried; a second cluster within ``persist_seconds`` means the number is
+really over its limit (another sender, a lower limit than reported), and cuts the rate by ``decrease``, again for
+each further cluster. Every ``increase_every`` seconds without a cut adds ``increase`` of the ceiling back.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ class Pacer:
         limit_mps: float,
         *,
         headroom: float = 0.97,
-        burst_seconds: float = 0.05,
-        decrease: float = 0.85,
+        burst_seconds: float = 0.02,
+        decrease: float = 0.9,
         increase: float = 0.02,
         increase_every: float = 0.25,
         decrease_guard: float = 0.5,
+        persist_seconds: float = 2.0,
         min_rate: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -53,6 +56,7 @@ class Pacer:
         self.increase = increase
         self.increase_every = increase_every
         self.decrease_guard = decrease_guard
+        self.persist_seconds = persist_seconds
         self.min_rate = min_rate
         self._clock = clock
         self.share = 1
@@ -63,6 +67,7 @@ class Pacer:
         self._last_increase = self._last
         self._hold_until = 0.0
         self._guard_until = 0.0
+        self._last_cluster = float("-inf")
         self._paused_until = 0.0
         self._sent: deque[float] = deque()  # times of the permits of the last second
         self._lock = asyncio.Lock()
@@ -117,14 +122,18 @@ class Pacer:
                 await asyncio.sleep(max(wait, 0.001))
 
     def throttled(self) -> None:
-        """Meta answered 130429: slow down (at most once per guard period)."""
+        """Meta answered 130429: slow down if the number stays over its limit (see the module docstring)."""
         now = self._clock()
         self.throttles += 1
         if now < self._guard_until:
+            return  # the same cluster
+        persistent = now - self._last_cluster <= self.persist_seconds
+        self._last_cluster = now
+        self._guard_until = now + self.decrease_guard
+        if not persistent:
             return
         self.rate = max(self.min_rate, self.rate * self.decrease)
         self._tokens = min(self._tokens, 0.0)
-        self._guard_until = now + self.decrease_guard
         self._hold_until = now + self.decrease_guard
         self._last_increase = self._hold_until
 
