@@ -51,7 +51,9 @@ def ratecard_load(
     """Replace PLAN's rate card with FILE (created if new). All or nothing; mistakes are named by line."""
 
     async def go(services: Services, actor: Actor) -> PlanView:
-        return await billing.load_rate_card(services.db, actor, file, plan=plan_name, owner_slug=owner, margin_bps=margin)
+        return await billing.load_rate_card(
+            services.db, actor, file, plan=plan_name, owner_slug=owner, margin_bps=margin
+        )
 
     view = run(go)
     if json_:
@@ -81,10 +83,16 @@ def plan_list(owner: str | None = OWNER, json_: bool = JSON_OPTION) -> None:
 
     views = run(go)
     rows = [
-        {"plan": v.name, "owner": v.owner, "margin_bps": v.margin_bps, "prices": len(v.rows), "tenants": list(v.tenants)}
+        {
+            "plan": v.name,
+            "owner": v.owner,
+            "margin_bps": v.margin_bps,
+            "prices": len(v.rows),
+            "tenants": list(v.tenants),
+        }
         for v in views
     ]
-    emit(rows if json_ else rows, json=json_, title="Plans")
+    emit(rows, json=json_, title="Plans")
 
 
 @plan.command("assign")
@@ -118,4 +126,6 @@ def prices(tenant: str, json_: bool = JSON_OPTION) -> None:
     if json_:
         emit(view, json=True)
     else:
-        console.print(_rows_table(f"Prices of {view.tenant} (plan {view.plan or 'none: messages cost 0'})", view.prices))
+        console.print(
+            _rows_table(f"Prices of {view.tenant} (plan {view.plan or 'none: messages cost 0'})", view.prices)
+        )

@@ -20,7 +20,8 @@ from rich.text import Text
 from aimstors.cli.output import JSON_OPTION, console, emit, to_jsonable
 from aimstors.cli.runner import run
 from aimstors.core import campaigns
-from aimstors.core.campaigns import CampaignView, PlanView, Progress as CampaignProgress, ReportView
+from aimstors.core.campaigns import CampaignView, PlanView, ReportView
+from aimstors.core.campaigns import Progress as CampaignProgress
 from aimstors.core.errors import InvalidInput
 from aimstors.core.security import Actor
 from aimstors.core.services import Services
@@ -170,7 +171,9 @@ async def _send_live(
         await campaigns.resume_campaign(db, actor, campaign_id, tenant_slug=tenant)
     started = await campaigns.start_campaign(db, actor, campaign_id, tenant_slug=tenant)
     # This process only sends now: keep its start-up objects out of the collector's full passes.
-    dispatcher = campaigns.Dispatcher(services, started.tenant_id, campaign_id, campaigns.DispatchOptions(freeze_gc=True))
+    dispatcher = campaigns.Dispatcher(
+        services, started.tenant_id, campaign_id, campaigns.DispatchOptions(freeze_gc=True)
+    )
     sending = asyncio.create_task(dispatcher.run())
     bar = Progress(
         TextColumn(f"campaign {campaign_id} [bold]{started.name}[/]"), BarColumn(), TaskProgressColumn(),

@@ -52,8 +52,11 @@ async def test_create_plan_send_report(make_world: WorldFactory) -> None:
     assert {r.state for r in rows} == {"read"}
     assert all(r.wamid and r.charged_at and r.delivered_at for r in rows)
 
+    await world.remote.say(f"+{rows[0].wa_id}", "thanks, see you saturday")  # one of them replies
+    await world.settle()
     report = await campaign_report(db, SYSTEM, created.id)
     assert (report.sent, report.delivered, report.read, report.failed, report.unknown) == (12, 12, 12, 0, 0)
+    assert report.replied == 1 and report.rates["replied"] == round(1 / 12, 4)
     assert report.cost == "0.14" and report.released
     assert sum(p.sent for p in report.timeline) == 12
     balances = await ledger.balances(db, world.shop.tenant_id)

@@ -93,3 +93,39 @@ async def test_dead_dispatchers_leases_become_unknown_and_the_resend_policy_deci
     async with db.connect(Scope.tenant(tenant)) as conn:
         states = sorted((await conn.execute(select(CampaignRecipient.state))).scalars())
     assert states == ["pending"] * 4
+
+
+async def test_meta_refusals_hold_or_opt_out_the_contact(db: Database) -> None:
+    from aimstors.core.campaigns.results import Outcome, ResultWriter
+    from aimstors.core.db.models import Contact
+
+    tenant, campaign = await _campaign(db, 0)
+    now = utcnow()
+    async with db.connect(Scope.tenant(tenant), write=True) as conn:
+        contacts = [
+            (await conn.execute(insert(Contact).values(tenant_id=tenant, wa_id=w, attributes={}, created_at=now,
+                                                       updated_at=now).returning(Contact.id))).scalar_one()
+            for w in ("15550000001", "15550000002")
+        ]  # fmt: skip
+        await conn.execute(
+            insert(CampaignRecipient),
+            [{"tenant_id": tenant, "campaign_id": campaign, "contact_id": c, "wa_id": f"1555000000{i + 1}",
+              "state": "pending", "updated_at": now} for i, c in enumerate(contacts)],
+        )  # fmt: skip
+        claimed = await claims.claim(conn, tenant_id=tenant, campaign_id=campaign, now=now,
+                                     lease_until=now + dt.timedelta(seconds=30), limit=2)  # fmt: skip
+    root = await tenants.ensure_platform_root(db)
+    writer = ResultWriter(db, tenant_id=tenant, campaign_id=campaign, category="marketing", root_id=root[0].id,
+                          reservation_id=None)  # fmt: skip
+    limited, stopped = claimed
+    await writer.write(
+        [Outcome(limited, "failed", code=131049, detail="x"), Outcome(stopped, "failed", code=131050, detail="y")], now
+    )
+    async with db.connect(Scope.tenant(tenant)) as conn:
+        rows = {r.id: r for r in await conn.execute(select(Contact.id, Contact.marketing_limited_until,
+                                                            Contact.opted_out_at, Contact.opt_out_source))}  # fmt: skip
+        states = set((await conn.execute(select(CampaignRecipient.state))).scalars())
+    hold = rows[limited.contact_id].marketing_limited_until
+    assert hold is not None and dt.timedelta(hours=23) < hold - now <= dt.timedelta(hours=24)
+    assert rows[stopped.contact_id].opted_out_at is not None and rows[stopped.contact_id].opt_out_source == "meta"
+    assert states == {"failed"}

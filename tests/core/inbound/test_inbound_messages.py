@@ -128,6 +128,7 @@ async def test_unknown_phone_number_is_kept_unroutable_and_logged_without_number
         assert "15550001111" not in line and "999999999999999" not in line and "talking" not in line
 
 
+@pytest.mark.sqlite_only  # the logic is the same on Postgres; its setup costs a database
 async def test_processing_logs_neither_number_nor_text_above_debug(
     inbound: Inbound, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -152,6 +153,7 @@ async def test_a_payload_type_nobody_has_seen_is_stored_processed_and_kept_raw(i
     assert message.payload["hologram"] == {"frames": 24, "uri": "https://example.com/h/1"}
 
 
+@pytest.mark.sqlite_only  # the logic is the same on Postgres; its setup costs a database
 async def test_a_business_scoped_user_without_phone_number_gets_a_contact(inbound: Inbound) -> None:
     db, world = inbound.services.db, inbound.world
     await inbound.receive(recorded("bsuid_text.json"))

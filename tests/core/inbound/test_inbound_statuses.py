@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import select
 from tests.webhook_world import BILLABLE, USER, count, status, statuses, text_message, wamid
 
@@ -148,6 +149,7 @@ async def test_campaign_recipients_settle_forward_only_and_usage_is_counted_once
     assert [(u.kind, u.category, u.ref) for u in usage] == [("message", "marketing", sent)]
 
 
+@pytest.mark.sqlite_only  # the logic is the same on Postgres; its setup costs a database
 async def test_meta_opt_out_signal_opts_the_contact_out(inbound: Inbound) -> None:
     db, world = inbound.services.db, inbound.world
     await inbound.receive(text_message("hello"))

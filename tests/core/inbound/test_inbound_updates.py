@@ -101,6 +101,7 @@ async def test_replay_is_idempotent_and_picks_up_a_number_connected_later(inboun
     assert await count(db, Message.__table__) == before[2] + 1
 
 
+@pytest.mark.sqlite_only  # the logic is the same on Postgres; its setup costs a database
 async def test_replay_needs_a_selection(inbound: Inbound) -> None:
     from aimstors.core.errors import InvalidInput
 
@@ -108,6 +109,7 @@ async def test_replay_needs_a_selection(inbound: Inbound) -> None:
         await replay(inbound.services.db, processor_for(inbound.services), Actor.system())
 
 
+@pytest.mark.sqlite_only  # the logic is the same on Postgres; its setup costs a database
 async def test_a_failing_event_is_marked_failed_and_does_not_block_the_batch(
     inbound: Inbound, monkeypatch: pytest.MonkeyPatch
 ) -> None:

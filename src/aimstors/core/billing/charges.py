@@ -12,6 +12,7 @@ applied are skipped (never charged twice); a batch larger than what remains of t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -29,6 +30,8 @@ from aimstors.core.ledger.checkpoints import checkpoint_account
 from aimstors.core.ledger.postings import Movement, reservation_remaining
 
 __all__ = ["Charge", "ChargeBatch", "checkpoint_due", "settle_charges"]
+
+log = logging.getLogger("aimstors.billing")
 
 RESERVED: Final = "credits:reserved"
 REVENUE: Final = "credits:revenue"
@@ -145,5 +148,5 @@ async def checkpoint_due(db: Database, batch: ChargeBatch) -> None:
     for tenant_id, account_id in batch.due:
         try:
             await checkpoint_account(db, tenant_id, account_id)
-        except Exception:  # noqa: BLE001 - checkpoint_all catches up later
-            continue
+        except Exception as exc:  # the database went away: checkpoint_all catches up later
+            log.debug("checkpoint of account %d failed: %s", account_id, type(exc).__name__)

@@ -18,6 +18,7 @@ the owner's own cost (see :mod:`aimstors.core.billing.pricing`).
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -90,10 +91,8 @@ def _row(category: str, country: str, micro: int) -> RateCardRow:
     return RateCardRow(category, country, micro_to_credits(micro), micro)
 
 
-def parse_rate_card(text: str) -> list[RateCardRow]:
-    """Parse and check a rate card CSV; InvalidInput naming the line of the first mistake (nothing is loaded)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
+def _columns(header: list[str] | None) -> tuple[int, dict[str, int]]:
+    """(number of columns, column → position) from the header row; InvalidInput naming what is wrong."""
     if header is None:
         raise InvalidInput("the rate card is empty; it needs a header row: category,country,price")
     names = [h.strip().lower() for h in header]
@@ -103,35 +102,45 @@ def parse_rate_card(text: str) -> list[RateCardRow]:
     for required in ("category", "price"):
         if required not in names:
             raise InvalidInput(f"line 1: the header has no {required!r} column (columns: category, country, price)")
-    at = {name: names.index(name) for name in ("category", "country", "price") if name in names}
+    return len(names), {name: names.index(name) for name in ("category", "country", "price") if name in names}
+
+
+def _price_row(line: int, values: list[str], width: int, at: dict[str, int]) -> RateCardRow:
+    """One checked row of the CSV; InvalidInput naming the line."""
+    if len(values) > width:
+        raise InvalidInput(f"line {line}: {len(values)} values for {width} columns")
+    cells = {name: (values[i].strip() if i < len(values) else "") for name, i in at.items()}
+    category = cells["category"].lower()
+    if category not in CATEGORIES:
+        raise InvalidInput(f"line {line}: unknown category {cells['category']!r}; use one of {', '.join(CATEGORIES)}")
+    country = cells.get("country", "").upper()
+    if country and country not in _COUNTRIES:
+        raise InvalidInput(f"line {line}: {cells['country']!r} is not an ISO 3166 country code (e.g. US, IN, BR)")
+    try:
+        micro = credits_to_micro(cells["price"])
+    except InvalidInput as exc:
+        raise InvalidInput(f"line {line}: price: {exc.message}") from None
+    if micro < 0:
+        raise InvalidInput(f"line {line}: price {cells['price']} is negative")
+    return _row(category, country, micro)
+
+
+def parse_rate_card(text: str) -> list[RateCardRow]:
+    """Parse and check a rate card CSV; InvalidInput naming the line of the first mistake (nothing is loaded)."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    width, at = _columns(next(reader, None))
     rows: list[RateCardRow] = []
     seen: dict[tuple[str, str], int] = {}
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
-        if len(values) > len(names):
-            raise InvalidInput(f"line {line}: {len(values)} values for {len(names)} columns")
-        cells = {name: (values[i].strip() if i < len(values) else "") for name, i in at.items()}
-        category = cells["category"].lower()
-        if category not in CATEGORIES:
-            raise InvalidInput(
-                f"line {line}: unknown category {cells['category']!r}; use one of {', '.join(CATEGORIES)}"
-            )
-        country = cells.get("country", "").upper()
-        if country and country not in _COUNTRIES:
-            raise InvalidInput(f"line {line}: {cells['country']!r} is not an ISO 3166 country code (e.g. US, IN, BR)")
-        try:
-            micro = credits_to_micro(cells["price"])
-        except InvalidInput as exc:
-            raise InvalidInput(f"line {line}: price: {exc.message}") from None
-        if micro < 0:
-            raise InvalidInput(f"line {line}: price {cells['price']} is negative")
-        key = (category, country)
+        row = _price_row(line, values, width, at)
+        key = (row.category, row.country)
         if key in seen:
-            where = f"country {country}" if country else "every other country"
-            raise InvalidInput(f"line {line}: {category} for {where} is already priced on line {seen[key]}")
+            where = f"country {row.country}" if row.country else "every other country"
+            raise InvalidInput(f"line {line}: {row.category} for {where} is already priced on line {seen[key]}")
         seen[key] = line
-        rows.append(_row(category, country, micro))
+        rows.append(row)
         if len(rows) > MAX_ROWS:
             raise InvalidInput(f"the rate card has more than {MAX_ROWS} rows")
     if not rows:
@@ -179,7 +188,7 @@ async def load_rate_card(
         raise InvalidInput(f"margin must be from 0 to {MAX_MARGIN_BPS} basis points, not {margin_bps}")
     if isinstance(source, Path):
         try:
-            text = source.read_text(encoding="utf-8")
+            text = await asyncio.to_thread(source.read_text, encoding="utf-8")
         except OSError as exc:
             raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:

@@ -71,10 +71,12 @@ async def rollup_usage(db: Database, *, since: dt.date | None = None, until: dt.
     metrics: dict[tuple[int, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     prices: dict[int, PriceList] = {}
     async with db.connect(Scope.system()) as conn:
-        for tenant_id, raw_day, kind, category, country, is_unpriced, quantity, cost in await conn.execute(stmt):
+        for tenant_id, raw_day, kind, category, country, is_unpriced, raw_quantity, raw_cost in await conn.execute(
+            stmt
+        ):
             day = raw_day if isinstance(raw_day, dt.date) else dt.date.fromisoformat(str(raw_day)[:10])
             values = metrics[(int(tenant_id), day)]
-            quantity, cost = int(quantity or 0), int(cost or 0)
+            quantity, cost = int(raw_quantity or 0), int(raw_cost or 0)
             if kind == "message":
                 values[message_metric(category or "")] += quantity
                 if is_unpriced:

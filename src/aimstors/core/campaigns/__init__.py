@@ -21,7 +21,7 @@ dispatchers), ``reports``, ``explanations`` (Meta's error codes in words), ``job
 from __future__ import annotations
 
 from aimstors.core.campaigns.audience import check_audience, iter_audience
-from aimstors.core.campaigns.dispatcher import DispatchOptions, Dispatcher
+from aimstors.core.campaigns.dispatcher import Dispatcher, DispatchOptions
 from aimstors.core.campaigns.jobs import enqueue_dispatch, register
 from aimstors.core.campaigns.lifecycle import (
     cancel_campaign,
@@ -65,8 +65,8 @@ __all__ = [
     "TimelinePoint",
     "campaign_progress",
     "campaign_report",
-    "check_audience",
     "cancel_campaign",
+    "check_audience",
     "create_campaign",
     "enqueue_dispatch",
     "export_recipients",

@@ -41,8 +41,8 @@ from aimstors.core.campaigns.materialise import RECIPIENTS
 __all__ = ["ClaimedRecipient", "claim", "claim_statement", "expire_leases", "release", "renew"]
 
 _r = RECIPIENTS.c
-PENDING: Final = literal_column("'pending'")  # a literal, so SQLite sees the partial index's condition
-SENDING: Final = literal_column("'sending'")
+PENDING: Final[ColumnElement[str]] = literal_column("'pending'")  # a literal: SQLite then sees the partial index's
+SENDING: Final[ColumnElement[str]] = literal_column("'sending'")  # condition in the query
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,7 @@ def claim_statement(
         .order_by(_r.id)
         .limit(limit)
     )
+    picked: ColumnElement[bool]
     if dialect == "sqlite":
         picked = _r.id.in_(due.scalar_subquery())
     else:
@@ -127,6 +128,7 @@ async def release(conn: AsyncConnection, tenant_id: int, attempts: Sequence[str]
     many were still ``sending`` under those attempts."""
     if not attempts:
         return 0
+    match: ColumnElement[bool]
     if conn.dialect.name == "sqlite":
         match = _r.attempt_id.in_(list(attempts))
     else:

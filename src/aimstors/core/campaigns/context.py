@@ -86,7 +86,8 @@ def view(ctx: CampaignContext) -> CampaignView:
     """The :class:`CampaignView` of a loaded campaign."""
     c, n, t = ctx.campaign, ctx.number, ctx.template
     return CampaignView(
-        id=c.id, tenant=ctx.tenant.slug, tenant_id=ctx.tenant.id, name=c.name, state=c.state, template=t.name, language=t.language,
+        id=c.id, tenant=ctx.tenant.slug, tenant_id=ctx.tenant.id, name=c.name, state=c.state, template=t.name,
+        language=t.language,
         category=c.category, number=n.display_number, phone_number_id=n.phone_number_id, audience=c.audience,
         parameters=dict(c.parameters or {}), resend_policy=c.resend_policy, error_threshold_pct=c.error_threshold_pct,
         pause_reason=c.pause_reason, reserved=micro_to_credits(c.reserved or 0), scheduled_at=c.scheduled_at,

@@ -46,8 +46,8 @@ from aimstors.core.campaigns.materialise import RECIPIENTS
 from aimstors.core.campaigns.outcomes import Classified, classify, halt_reason
 from aimstors.core.campaigns.pacing import Pacer
 from aimstors.core.campaigns.parameters import build_message
-from aimstors.core.campaigns.records import DispatchReport
 from aimstors.core.campaigns.reconcile import reconcile_campaign
+from aimstors.core.campaigns.records import DispatchReport
 from aimstors.core.campaigns.results import Outcome, ResultWriter
 from aimstors.core.db import Scope
 from aimstors.core.db.base import utcnow
@@ -56,7 +56,7 @@ from aimstors.core.errors import AimstorsError, DatabaseUnavailable
 from aimstors.core.ledger import platform_root_id
 from aimstors.core.services import Services
 from aimstors.core.tenancy.access import TenantRef
-from aimstors.core.whatsapp_accounts import SendingIdentity, sending_identity
+from aimstors.core.whatsapp_accounts import sending_identity
 
 __all__ = ["DispatchOptions", "Dispatcher", "tenant_ref"]
 
@@ -356,7 +356,7 @@ class Dispatcher:
         opts = self.options
         while not self.stopping:
             want = self._target() - len(self._queue)
-            if want <= 0 or want < min(opts.claim_batch, self._target()) // 2 and self._queue:
+            if want <= 0 or (want < min(opts.claim_batch, self._target()) // 2 and self._queue):
                 self._room.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(0.05):
@@ -409,7 +409,7 @@ class Dispatcher:
             state = (
                 await conn.execute(select(_c.state).where(_c.tenant_id == self.tenant_id, _c.id == self.campaign_id))
             ).scalar_one()
-        return state != "running"
+        return bool(state != "running")
 
     async def _next_due(self) -> float:
         """Seconds until the earliest deferred recipient is due (at most one; at least a moment)."""
@@ -425,7 +425,8 @@ class Dispatcher:
             return 0.25
         if isinstance(earliest, str):  # SQLite's MIN() loses the column type
             earliest = dt.datetime.fromisoformat(earliest).replace(tzinfo=dt.UTC)
-        return min(1.0, max(0.02, (earliest - utcnow()).total_seconds()))
+        seconds: float = (earliest - utcnow()).total_seconds()
+        return min(1.0, max(0.02, seconds))
 
     # ---------------------------------------------------------------------------------------------- flushing
 

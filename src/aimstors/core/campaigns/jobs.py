@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core import billing
 from aimstors.core.campaigns.context import load
-from aimstors.core.campaigns.dispatcher import DispatchOptions, Dispatcher, tenant_ref
+from aimstors.core.campaigns.dispatcher import Dispatcher, DispatchOptions, tenant_ref
 from aimstors.core.campaigns.lifecycle import set_state, start
 from aimstors.core.campaigns.reconcile import sweep
 from aimstors.core.db import Database, Scope
 from aimstors.core.errors import AimstorsError, InvalidInput
 from aimstors.core.queue import HandlerRegistry, JobContext, JobSpec, enqueue_many
+from aimstors.core.services import Services
 
 __all__ = [
     "DISPATCH_KIND",
@@ -82,7 +83,7 @@ async def enqueue_dispatch(
             dedupe_key=f"{dispatch_key_prefix(campaign_id)}{reason}:{token}:{slot}",
             max_attempts=MAX_ATTEMPTS,
             tenant_id=tenant_id,
-        )  # fmt: skip
+        )
         for slot in range(workers)
     ]
     return await enqueue_many(db, specs, conn=conn)
@@ -95,11 +96,8 @@ def _ids(job: JobContext) -> tuple[int, int]:
         raise InvalidInput(f"{job.kind} payload must be {{'tenant_id': …, 'campaign_id': …}}") from None
 
 
-def register(registry: HandlerRegistry, services: object, *, options: DispatchOptions | None = None) -> None:
+def register(registry: HandlerRegistry, services: Services, *, options: DispatchOptions | None = None) -> None:
     """Register ``campaign.start``, ``campaign.dispatch``, ``campaign.sweep`` and ``usage.rollup``."""
-    from aimstors.core.services import Services
-
-    assert isinstance(services, Services)
     db = services.db
 
     async def start_job(job: JobContext) -> None:
@@ -112,8 +110,9 @@ def register(registry: HandlerRegistry, services: object, *, options: DispatchOp
             except AimstorsError as exc:
                 log.warning("campaign %d: the scheduled start failed: %s", campaign_id, exc.message)
                 async with db.connect(Scope.tenant(tenant_id), write=True) as conn:
+                    reason = f"could not start: {exc.message}"
                     await set_state(conn, campaign_id, tenant_id, from_states={"scheduled"},
-                                    values={"state": "failed", "pause_reason": f"could not start: {exc.message}"})  # fmt: skip
+                                    values={"state": "failed", "pause_reason": reason})  # fmt: skip
                 return
         await Dispatcher(services, tenant_id, campaign_id, options).run()
 

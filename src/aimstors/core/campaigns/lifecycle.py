@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,8 +21,8 @@ from aimstors.core import ledger
 from aimstors.core.billing import price_list
 from aimstors.core.campaigns.audience import suppressed_counts
 from aimstors.core.campaigns.context import CampaignContext, load, view, workspace
-from aimstors.core.campaigns.parameters import ParameterMap, compile_mapping
 from aimstors.core.campaigns.materialise import RECIPIENTS, ScanTotals, materialise
+from aimstors.core.campaigns.parameters import ParameterMap, compile_mapping
 from aimstors.core.campaigns.records import CampaignView
 from aimstors.core.campaigns.states import FINAL, require_transition
 from aimstors.core.db import Database, Scope
@@ -349,8 +349,10 @@ async def charge_settled(
     writer = ResultWriter(db, tenant_id=tenant_id, campaign_id=campaign_id, category=category, root_id=root_id,
                           reservation_id=None if released else reservation_id)  # fmt: skip
     outcomes = [
-        Outcome(ClaimedRecipient(r.id, r.contact_id, r.wa_id, {}, int(r.price), r.country, r.attempt_id or "", r.attempts),
-                "charge")
+        Outcome(
+            ClaimedRecipient(r.id, r.contact_id, r.wa_id, {}, int(r.price), r.country, r.attempt_id or "", r.attempts),
+            "charge",
+        )
         for r in rows
     ]  # fmt: skip
     report = await writer.charge_only(outcomes, utcnow(), spend=released)

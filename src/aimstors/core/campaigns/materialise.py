@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core.billing import PriceList, country_of
 from aimstors.core.campaigns.audience import Recipient, iter_audience
-from aimstors.core.db import Database
-from aimstors.core.google.sheets import GoogleSheets
 from aimstors.core.campaigns.parameters import ParameterMap
+from aimstors.core.db import Database
 from aimstors.core.db.base import utcnow
 from aimstors.core.db.models import CampaignRecipient
 from aimstors.core.errors import InvalidInput
+from aimstors.core.google.sheets import GoogleSheets
 
 __all__ = ["RECIPIENTS", "Rendered", "ScanTotals", "materialise", "scan"]
 

@@ -150,7 +150,7 @@ async def campaign_report(
                     Contact.tenant_id == tenant.id,
                     _r.sent_at.is_not(None),
                     Contact.last_inbound_at >= _r.sent_at,
-                )  # fmt: skip
+                )
             )
         ).scalar_one()
         failures = (

@@ -23,7 +23,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
-from sqlalchemy import ARRAY, BigInteger, Table, any_, bindparam, case, insert, literal_column, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    case,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core.billing import Charge, checkpoint_due, settle_charges
@@ -41,9 +53,13 @@ log = logging.getLogger("aimstors.campaigns")
 USAGE: Final[Table] = cast(Table, UsageEvent.__table__)
 _r = RECIPIENTS.c
 _u = USAGE.c
-SENDING: Final = literal_column("'sending'")
+SENDING: Final[ColumnElement[str]] = literal_column("'sending'")
 # Literals, not bound lists: these statements run as executemany, which cannot expand a bound list.
-_UNSETTLED: Final = [literal_column("'sending'"), literal_column("'pending'"), literal_column("'unknown'")]
+_UNSETTLED: Final[list[ColumnElement[str]]] = [
+    literal_column("'sending'"),
+    literal_column("'pending'"),
+    literal_column("'unknown'"),
+]
 _FINAL_KINDS: Final = {"failed": "failed", "unknown": "unknown", "invalid": "skipped", "cancelled": "skipped"}
 _REQUEUED: Final = frozenset({"retry", "throttled", "deferred", "halt", "unreachable", "released"})
 _NOT_COUNTED: Final = frozenset({"throttled", "halt", "unreachable", "released"})  # attempts given back

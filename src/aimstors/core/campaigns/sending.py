@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from aimstors.core.campaigns.context import load, view, workspace
-from aimstors.core.campaigns.dispatcher import DispatchOptions, Dispatcher
+from aimstors.core.campaigns.dispatcher import Dispatcher, DispatchOptions
 from aimstors.core.campaigns.jobs import enqueue_dispatch
 from aimstors.core.campaigns.lifecycle import schedule_campaign, start
 from aimstors.core.campaigns.records import CampaignView, DispatchReport

@@ -259,7 +259,9 @@ class Worker:
             if len(jobs) == limit:
                 await asyncio.sleep(0)  # let runners start; there is probably more to claim
                 continue
-            if until_idle and not jobs and not self._in_hand:
+            # A flush that settled the last jobs in hand while this claim ran sets the wake event: a retry it made
+            # due may have been invisible to the claim, so claim once more before calling the queue idle.
+            if until_idle and not jobs and not self._in_hand and not self._wake.is_set():
                 return
             await self._sleep(self.poll_interval)
 
