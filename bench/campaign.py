@@ -84,8 +84,10 @@ LIMIT = 1000
 TARGET_RATE = 950
 TARGET_RSS_MB = 300
 BODY = "Hi {{1}}, enjoy {{2}} off this week at our shop!"
-TEMPLATE = TemplateSeed(name="promo", category="MARKETING",
-                        components=({"type": "BODY", "text": BODY, "example": {"body_text": [["Ann", "20%"]]}},))  # fmt: skip
+EXAMPLE = {"body_text": [["Ann", "20%"]]}
+TEMPLATE = TemplateSeed(
+    name="promo", category="MARKETING", components=({"type": "BODY", "text": BODY, "example": EXAMPLE},)
+)
 SYSTEM = Actor.system()
 
 
@@ -147,14 +149,16 @@ async def prepare(url: str, graph_url: str, keys: str, contacts: int, small: int
                                         phone_number_ids=[NUMBER])  # fmt: skip
         async with db.session(Scope.tenant(shop.id), write=True) as session:
             session.add(Template(tenant_id=shop.id, account_id=account.id, name="promo", language="en_US",
-                                 category="MARKETING", status="APPROVED", components=list(TEMPLATE.components)))  # fmt: skip
+                                 category="MARKETING", status="APPROVED",
+                                 components=list(TEMPLATE.components)))  # fmt: skip
             await session.execute(
                 update(PhoneNumber).where(PhoneNumber.tenant_id == shop.id).values(throughput_mps=LIMIT)
             )
         now = dt.datetime.now(dt.UTC)
         for start in range(0, contacts, 10_000):
             rows = [{"tenant_id": shop.id, "wa_id": f"1{i:010d}", "attributes": {"first_name": f"Ann{i}"},
-                     "created_at": now, "updated_at": now} for i in range(start, min(contacts, start + 10_000))]  # fmt: skip
+                     "created_at": now, "updated_at": now}
+                    for i in range(start, min(contacts, start + 10_000))]  # fmt: skip
             async with db.connect(Scope.tenant(shop.id), write=True) as conn:
                 ids = list((await conn.execute(insert(Contact).returning(Contact.id), rows)).scalars())
                 tags = [{"tenant_id": shop.id, "contact_id": c, "tag": "all"} for c in ids]
@@ -177,7 +181,8 @@ async def start(url: str, graph_url: str, keys: str, tag: str) -> tuple[int, flo
     services = build(load_settings(_env(url, graph_url, keys)))
     try:
         campaign = await create_campaign(services.db, SYSTEM, name=f"bench {tag}", template="promo",
-                                         audience=f"tag:{tag}", params=["1=attr.first_name", "2=literal:20%"])  # fmt: skip
+                                         audience=f"tag:{tag}",
+                                         params=["1=attr.first_name", "2=literal:20%"])  # fmt: skip
         began = time.perf_counter()
         await start_campaign(services.db, SYSTEM, campaign.id)
         return campaign.id, time.perf_counter() - began
@@ -250,7 +255,8 @@ async def sequential(graph_url: str, n: int) -> float:
         for i in range(n):
             body = {"messaging_product": "whatsapp", "to": f"+1999{i:07d}", "type": "template",
                     "template": {"name": "promo", "language": {"code": "en_US"}, "components": [
-                        {"type": "body", "parameters": [{"type": "text", "text": f"Ann{i}"}, {"type": "text", "text": "20%"}]}]}}  # fmt: skip
+                        {"type": "body", "parameters": [{"type": "text", "text": f"Ann{i}"},
+                                                        {"type": "text", "text": "20%"}]}]}}  # fmt: skip
             async with session.post(url, json=body, headers=headers) as response:
                 await response.read()
         return n / (time.perf_counter() - began)

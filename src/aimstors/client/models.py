@@ -184,6 +184,7 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True):
 class Conversation(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     tenant: str
+    tenant_id: int
     status: str
     assignee_user_id: int | None
     labels: list[str]

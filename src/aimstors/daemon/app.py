@@ -18,7 +18,18 @@ from aimstors.daemon import webhooks
 from aimstors.daemon.auth import current_actor, requires_action
 from aimstors.daemon.errors import EXCEPTION_HANDLERS
 from aimstors.daemon.metrics import Metrics, metrics_middleware
-from aimstors.daemon.routes import auth, billing, canned_replies, contacts, health, inbox, templates, tenancy, whatsapp
+from aimstors.daemon.routes import (
+    auth,
+    billing,
+    canned_replies,
+    contacts,
+    events,
+    health,
+    inbox,
+    templates,
+    tenancy,
+    whatsapp,
+)
 from aimstors.daemon.runtime import Runtime
 
 __all__ = ["create_app"]
@@ -53,6 +64,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         canned_replies.CannedReplyController,
         templates.TemplateController,
         billing.BillingController,
+        events.events,
     ]
     from litestar import Router
 

@@ -25,6 +25,7 @@ class EventType(StrEnum):
 
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_STATUS = "message.status"
+    MESSAGE_SENT = "message.sent"
     CONVERSATION_CREATED = "conversation.created"
     CONVERSATION_ASSIGNED = "conversation.assigned"
     CONVERSATION_UPDATED = "conversation.updated"

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aimstors.core.channel.messages import MessageContent
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Contact, Conversation, Membership, Message, Note, PhoneNumber
+from aimstors.core.events import DomainEvent, EventType
 from aimstors.core.errors import InvalidInput, NotFound, PermissionDenied
 from aimstors.core.messaging.outbound import OutboundResult, send_message, window_open
 from aimstors.core.pagination import Page
@@ -49,6 +50,7 @@ STATUSES = ("open", "pending", "resolved")
 class ConversationView:
     id: int
     tenant: str
+    tenant_id: int
     status: str
     assignee_user_id: int | None
     labels: list[str]
@@ -87,6 +89,17 @@ async def _workspace(db: Database, actor: Actor, slug: str | None, action: Actio
     return await target_tenant(db, actor, slug, action, kinds=WORKSPACE, what="conversation")
 
 
+async def _publish(services: Services, kind: EventType, view: ConversationView, **extra: Any) -> None:
+    """Tell live inboxes what changed (ids, status, assignee and labels: nothing an agent may not see)."""
+    event = DomainEvent.create(
+        view.tenant_id, kind,
+        {"conversation_id": view.id, "status": view.status, "assignee_user_id": view.assignee_user_id,
+         "labels": view.labels, **extra},
+        conversation_id=view.id, assignee_user_id=view.assignee_user_id,
+    )  # fmt: skip
+    await services.events.publish([event])
+
+
 def _visible(actor: Actor) -> Any:
     """Row filter for what the actor may see: everything, or own + unassigned for agents."""
     if has_permission(actor.role, Action.CONVERSATION_READ_ALL):
@@ -98,6 +111,7 @@ def _view(tenant: TenantRef, conv: Conversation, contact: Contact, number: Phone
     return ConversationView(
         conv.id,
         tenant.slug,
+        tenant.id,
         conv.status,
         conv.assignee_user_id,
         list(conv.labels or []),
@@ -201,15 +215,20 @@ async def get_conversation(
 
 
 async def assign(
-    db: Database, actor: Actor, conversation_id: int, assignee_user_id: int | None, *, tenant_slug: str | None = None
+    services: Services,
+    actor: Actor,
+    conversation_id: int,
+    assignee_user_id: int | None,
+    *,
+    tenant_slug: str | None = None,
 ) -> ConversationView:
     """Assign to a member of the workspace (or unassign with None). Agents may only take it themselves."""
     tenant = await target_tenant(
-        db, actor, tenant_slug, Action.CONVERSATION_ASSIGN, kinds=WORKSPACE, what="conversation"
+        services.db, actor, tenant_slug, Action.CONVERSATION_ASSIGN, kinds=WORKSPACE, what="conversation"
     )
     if not has_permission(actor.role, Action.CONVERSATION_READ_ALL) and assignee_user_id not in (actor.user_id, None):
         raise PermissionDenied("agents may assign conversations only to themselves")
-    async with db.session(Scope.tenant(tenant.id), write=True) as session:
+    async with services.db.session(Scope.tenant(tenant.id), write=True) as session:
         conv = await _load(session, actor, tenant, conversation_id)
         if assignee_user_id is not None:
             member = await session.scalar(
@@ -218,26 +237,30 @@ async def assign(
             if member is None:
                 raise InvalidInput(f"user {assignee_user_id} is not a member of this workspace")
         conv.assignee_user_id = assignee_user_id
-    return await get_conversation(db, actor, conversation_id, tenant_slug=tenant.slug)
+    view = await get_conversation(services.db, actor, conversation_id, tenant_slug=tenant.slug)
+    await _publish(services, EventType.CONVERSATION_ASSIGNED, view, by_user_id=actor.user_id)
+    return view
 
 
 async def set_status(
-    db: Database, actor: Actor, conversation_id: int, status: str, *, tenant_slug: str | None = None
+    services: Services, actor: Actor, conversation_id: int, status: str, *, tenant_slug: str | None = None
 ) -> ConversationView:
     """Resolve, reopen or park a conversation (open | pending | resolved)."""
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     tenant = await target_tenant(
-        db, actor, tenant_slug, Action.CONVERSATION_RESOLVE, kinds=WORKSPACE, what="conversation"
+        services.db, actor, tenant_slug, Action.CONVERSATION_RESOLVE, kinds=WORKSPACE, what="conversation"
     )
-    async with db.session(Scope.tenant(tenant.id), write=True) as session:
+    async with services.db.session(Scope.tenant(tenant.id), write=True) as session:
         conv = await _load(session, actor, tenant, conversation_id)
         conv.status = status
-    return await get_conversation(db, actor, conversation_id, tenant_slug=tenant.slug)
+    view = await get_conversation(services.db, actor, conversation_id, tenant_slug=tenant.slug)
+    await _publish(services, EventType.CONVERSATION_UPDATED, view, by_user_id=actor.user_id)
+    return view
 
 
 async def set_labels(
-    db: Database,
+    services: Services,
     actor: Actor,
     conversation_id: int,
     *,
@@ -246,27 +269,29 @@ async def set_labels(
     tenant_slug: str | None = None,
 ) -> ConversationView:
     tenant = await target_tenant(
-        db, actor, tenant_slug, Action.CONVERSATION_ASSIGN, kinds=WORKSPACE, what="conversation"
+        services.db, actor, tenant_slug, Action.CONVERSATION_ASSIGN, kinds=WORKSPACE, what="conversation"
     )
     for label in add:
         if not label.strip() or len(label) > 64:
             raise InvalidInput(f"label {label!r} must be 1-64 characters")
-    async with db.session(Scope.tenant(tenant.id), write=True) as session:
+    async with services.db.session(Scope.tenant(tenant.id), write=True) as session:
         conv = await _load(session, actor, tenant, conversation_id)
         labels = [x for x in (conv.labels or []) if x not in remove]
         labels += [x.strip() for x in add if x.strip() not in labels]
         conv.labels = labels
-    return await get_conversation(db, actor, conversation_id, tenant_slug=tenant.slug)
+    view = await get_conversation(services.db, actor, conversation_id, tenant_slug=tenant.slug)
+    await _publish(services, EventType.CONVERSATION_UPDATED, view, by_user_id=actor.user_id)
+    return view
 
 
 async def add_note(
-    db: Database, actor: Actor, conversation_id: int, body: str, *, tenant_slug: str | None = None
+    services: Services, actor: Actor, conversation_id: int, body: str, *, tenant_slug: str | None = None
 ) -> NoteView:
     """An internal note on the conversation (never sent to the contact)."""
     if not body.strip():
         raise InvalidInput("a note needs some text")
-    tenant = await _workspace(db, actor, tenant_slug, Action.NOTE_WRITE)
-    async with db.session(Scope.tenant(tenant.id), write=True) as session:
+    tenant = await _workspace(services.db, actor, tenant_slug, Action.NOTE_WRITE)
+    async with services.db.session(Scope.tenant(tenant.id), write=True) as session:
         await _load(session, actor, tenant, conversation_id)
         note = Note(tenant_id=tenant.id, conversation_id=conversation_id, author_user_id=actor.user_id, body=body)
         session.add(note)

@@ -21,6 +21,7 @@ from aimstors.core.db import Scope
 from aimstors.core.db.base import utcnow
 from aimstors.core.db.models import Conversation, Message
 from aimstors.core.errors import Conflict
+from aimstors.core.events import DomainEvent, EventType
 from aimstors.core.ids import uuid7
 from aimstors.core.services import Services
 from aimstors.core.whatsapp_accounts import sending_identity
@@ -108,6 +109,14 @@ async def send_message(
     async with services.db.connect(Scope.tenant(conversation.tenant_id), write=True) as conn:
         await conn.execute(insert(Message), [row])
         await conn.execute(update(Conversation).where(Conversation.id == conversation.id).values(last_message_at=now))
+    await services.events.publish([
+        DomainEvent.create(
+            conversation.tenant_id, EventType.MESSAGE_SENT,
+            {"conversation_id": conversation.id, "message_id": str(attempt), "status": row["status"],
+             "wamid": row["wamid"], "type": content.type, "text": row["body"], "sent_by_user_id": sent_by_user_id},
+            conversation_id=conversation.id, assignee_user_id=conversation.assignee_user_id,
+        )
+    ])  # fmt: skip
     if failure is not None:
         raise failure
     return OutboundResult(attempt, now, row["status"], row["wamid"], row["error_code"], row["error"])

@@ -132,7 +132,7 @@ class ConversationController(Controller):
         data: JSONBody[AssignRequest],
         tenant: FromQuery[str | None] = None,
     ) -> inbox.ConversationView:
-        return await inbox.assign(_services(request).db, actor, conversation_id, data.user_id, tenant_slug=tenant)
+        return await inbox.assign(_services(request), actor, conversation_id, data.user_id, tenant_slug=tenant)
 
     @post("/{conversation_id:int}/status", opt={"action": Action.CONVERSATION_RESOLVE}, status_code=200)
     async def set_status(
@@ -143,7 +143,7 @@ class ConversationController(Controller):
         data: JSONBody[StatusRequest],
         tenant: FromQuery[str | None] = None,
     ) -> inbox.ConversationView:
-        return await inbox.set_status(_services(request).db, actor, conversation_id, data.status, tenant_slug=tenant)
+        return await inbox.set_status(_services(request), actor, conversation_id, data.status, tenant_slug=tenant)
 
     @post("/{conversation_id:int}/labels", opt={"action": Action.CONVERSATION_ASSIGN}, status_code=200)
     async def labels(
@@ -155,7 +155,7 @@ class ConversationController(Controller):
         tenant: FromQuery[str | None] = None,
     ) -> inbox.ConversationView:
         return await inbox.set_labels(
-            _services(request).db, actor, conversation_id, add=data.add, remove=data.remove, tenant_slug=tenant
+            _services(request), actor, conversation_id, add=data.add, remove=data.remove, tenant_slug=tenant
         )
 
     @get("/{conversation_id:int}/notes", opt={"action": Action.CONVERSATION_READ})
@@ -177,7 +177,7 @@ class ConversationController(Controller):
         data: JSONBody[NoteRequest],
         tenant: FromQuery[str | None] = None,
     ) -> inbox.NoteView:
-        return await inbox.add_note(_services(request).db, actor, conversation_id, data.body, tenant_slug=tenant)
+        return await inbox.add_note(_services(request), actor, conversation_id, data.body, tenant_slug=tenant)
 
     @get("/{conversation_id:int}/messages", opt={"action": Action.MESSAGE_READ})
     async def messages(
