@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aimstors.core.channel.messages import MessageContent
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Contact, Conversation, Membership, Message, Note, PhoneNumber
-from aimstors.core.events import DomainEvent, EventType
 from aimstors.core.errors import InvalidInput, NotFound, PermissionDenied
+from aimstors.core.events import DomainEvent, EventType
 from aimstors.core.messaging.outbound import OutboundResult, send_message, window_open
 from aimstors.core.pagination import Page
 from aimstors.core.security import Action, Actor, has_permission
