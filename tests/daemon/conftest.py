@@ -28,9 +28,9 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve(app: Litestar) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 in this event loop; yields the base URL."""
-    port = free_port()
+async def serve(app: Litestar, *, port: int | None = None) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 (on ``port``, or a free one) in this event loop; yields the base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
