@@ -68,7 +68,7 @@ def create(
     name: str = typer.Option(..., "--name", "-n", help="A name for the campaign."),
     template: str = typer.Option(..., "--template", help="Template name (approved on the number's account)."),
     language: str | None = typer.Option(None, "--language", help="Template language, e.g. en_US (if several)."),
-    audience: str = typer.Option("all", "--audience", "-a", help="all, tag:NAME, audience:NAME or campaign:ID:STATUS."),
+    audience: str = typer.Option("all", "--audience", "-a", help="all, tag:NAME, audience:NAME or campaign:NUMBER:STATUS (retarget)."),
     param: list[str] = typer.Option(
         [], "--param", "-p", help="KEY=SOURCE per placeholder: 1=attr.first_name|there, name=literal:Hi, …"
     ),

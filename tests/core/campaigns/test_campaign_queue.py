@@ -33,6 +33,8 @@ async def _campaign(db: Database, recipients: int) -> tuple[int, int]:
         session.add(campaign)
         await session.flush()
         campaign_id = campaign.id
+    if not recipients:
+        return shop.id, campaign_id
     async with db.connect(Scope.tenant(shop.id), write=True) as conn:
         await conn.execute(
             insert(CampaignRecipient),

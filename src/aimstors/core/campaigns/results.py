@@ -289,6 +289,20 @@ class ResultWriter:
         ]  # fmt: skip
         if rows:
             await conn.execute(insert(USAGE), rows)
+        # A status webhook got there first and recorded the delivery at cost 0: give it what was actually charged,
+        # so usage reports add up to the ledger's debits.
+        priced = [
+            {"event_id": event_id, "new_cost": int(row.price), "new_country": row.country or ""}
+            for event_id, row in events.items()
+            if event_id in known and int(row.price)
+        ]
+        if priced:
+            await conn.execute(
+                update(USAGE)
+                .where(_u.id == bindparam("event_id"), _u.tenant_id == self.tenant_id, _u.cost == 0)
+                .values(cost=bindparam("new_cost"), country=bindparam("new_country")),
+                priced,
+            )
 
     async def _contacts(self, conn: AsyncConnection, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
         limited = {o.recipient.contact_id: now + MARKETING_LIMIT for o in outcomes
