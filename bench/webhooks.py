@@ -108,12 +108,6 @@ def serve(url: str, port: int, roles: str, ceiling: bool) -> None:
     app = create_app(settings)
     if ceiling:
         app.state.webhook_ingest = NullIngest()
-    if os.environ.get("EXP_THREAD"):
-        sys.path.insert(0, "/tmp")
-        from exp_ingest import ThreadIngest
-        ti = ThreadIngest(url.split("///", 1)[1])
-        app.state.webhook_ingest = ti
-        app.on_startup.append(ti.start)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
 
 

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from aimstors.core import campaigns
 from aimstors.core.campaigns import CampaignView, PlanView, ReportView
 from aimstors.core.campaigns import Progress as CampaignProgress
 from aimstors.core.errors import InvalidInput
+from aimstors.core.google.sheets import GoogleSheets
 from aimstors.core.security import Actor
 from aimstors.core.services import Services
 
@@ -68,7 +70,9 @@ def create(
     name: str = typer.Option(..., "--name", "-n", help="A name for the campaign."),
     template: str = typer.Option(..., "--template", help="Template name (approved on the number's account)."),
     language: str | None = typer.Option(None, "--language", help="Template language, e.g. en_US (if several)."),
-    audience: str = typer.Option("all", "--audience", "-a", help="all, tag:NAME, audience:NAME or campaign:NUMBER:STATUS (retarget)."),
+    audience: str = typer.Option(
+        "all", "--audience", "-a", help="all, tag:NAME, audience:NAME or campaign:NUMBER:STATUS (retarget)."
+    ),
     param: list[str] = typer.Option(
         [], "--param", "-p", help="KEY=SOURCE per placeholder: 1=attr.first_name|there, name=literal:Hi, …"
     ),
@@ -126,7 +130,8 @@ def plan(campaign_id: int, tenant: str | None = TENANT, json_: bool = JSON_OPTIO
     """What sending CAMPAIGN_ID would do: audience after suppression, cost, throughput, ETA. Nothing is sent."""
 
     async def go(services: Services, actor: Actor) -> PlanView:
-        return await campaigns.plan_campaign(services.db, actor, campaign_id, tenant_slug=tenant)
+        async with GoogleSheets.from_services(services) as sheets:
+            return await campaigns.plan_campaign(services.db, actor, campaign_id, tenant_slug=tenant, sheets=sheets)
 
     result = run(go)
     if json_:
@@ -149,9 +154,10 @@ def _counts_line(progress: CampaignProgress) -> Text:
     return text
 
 
-def _status_renderable(progress: CampaignProgress, bar: Progress, task: Any) -> Group:
+def _status_renderable(progress: CampaignProgress, bar: Progress, task: Any, rate: float | None = None) -> Group:
+    """The progress bar, counts by state and a status line; ``rate`` (msg/s) defaults to the last minute's."""
     bar.update(task, total=max(progress.total, 1), completed=progress.done)
-    rate = progress.sent_last_minute / 60
+    rate = progress.sent_last_minute / 60 if rate is None else rate
     footer = Text(
         f"{progress.state} · {rate:,.0f} msg/s · ETA {_duration(progress.eta_seconds)} · cost {progress.cost} credits"
         f" · dispatchers {progress.dispatchers}"
@@ -169,7 +175,8 @@ async def _send_live(
     db = services.db
     if resume:
         await campaigns.resume_campaign(db, actor, campaign_id, tenant_slug=tenant)
-    started = await campaigns.start_campaign(db, actor, campaign_id, tenant_slug=tenant)
+    async with GoogleSheets.from_services(services) as sheets:
+        started = await campaigns.start_campaign(db, actor, campaign_id, tenant_slug=tenant, sheets=sheets)
     # This process only sends now: keep its start-up objects out of the collector's full passes.
     dispatcher = campaigns.Dispatcher(
         services, started.tenant_id, campaign_id, campaigns.DispatchOptions(freeze_gc=True)
@@ -181,17 +188,28 @@ async def _send_live(
     )  # fmt: skip
     task = bar.add_task("send", total=1)
     live = contextlib.nullcontext() if quiet else Live(console=console, refresh_per_second=4, transient=False)
+    began = time.monotonic()
+    last: tuple[float, int] | None = None
+    rate = 0.0
     try:
         with live as screen:
             while not sending.done():
                 progress = await campaigns.campaign_progress(db, actor, campaign_id, tenant_slug=tenant)
+                now = time.monotonic()
+                if last is not None and now > last[0]:  # the rate between two polls, smoothed
+                    rate = 0.5 * rate + 0.5 * (progress.accepted - last[1]) / (now - last[0])
+                last = (now, progress.accepted)
                 if screen is not None:
-                    screen.update(_status_renderable(progress, bar, task))
+                    screen.update(_status_renderable(progress, bar, task, rate))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(sending), timeout=POLL_SECONDS)
             progress = await campaigns.campaign_progress(db, actor, campaign_id, tenant_slug=tenant)
+            report = sending.result()
+            average = report.accepted / max(time.monotonic() - began, 0.001)
             if screen is not None:
-                screen.update(_status_renderable(progress, bar, task))
+                screen.update(_status_renderable(progress, bar, task, average))
+        if not quiet:
+            console.line()
         await sending
     except asyncio.CancelledError:  # Ctrl-C: stop sending here and pause, so nothing goes out unattended
         dispatcher.stop("interrupted")

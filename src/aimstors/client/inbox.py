@@ -72,9 +72,8 @@ class ConversationsAPI:
         return await self._post(conversation_id, "labels", {"add": add or [], "remove": remove or []}, tenant)
 
     async def notes(self, conversation_id: int, *, tenant: str | None = None) -> builtins.list[Note]:
-        return await self._c.call(
-            "GET", f"/api/v1/conversations/{conversation_id}/notes", builtins.list[Note], params=self._c.tenant_params(tenant)
-        )
+        path = f"/api/v1/conversations/{conversation_id}/notes"
+        return await self._c.call("GET", path, builtins.list[Note], params=self._c.tenant_params(tenant))
 
     async def add_note(self, conversation_id: int, body: str, *, tenant: str | None = None) -> Note:
         return await self._c.call(

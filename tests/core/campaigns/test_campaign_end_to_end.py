@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from tests.core.campaigns.conftest import FAST_DISPATCH, WorldFactory
 from tests.core.campaigns.world import recipients
 
@@ -18,8 +20,21 @@ from aimstors.core.security import Actor
 SYSTEM = Actor.system()
 
 
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 async def test_create_plan_send_report(make_world: WorldFactory) -> None:
     world = await make_world(contacts=12, uk=2)
+    records = Records()  # attached once the daemon has configured logging
+    logging.getLogger("aimstors").addHandler(records)
+    previous = logging.getLogger("aimstors").level
+    logging.getLogger("aimstors").setLevel(logging.INFO)
     db = world.db
     created = await create_campaign(
         db, SYSTEM, name="June promo", template="promo", audience="tag:vip",
@@ -62,6 +77,13 @@ async def test_create_plan_send_report(make_world: WorldFactory) -> None:
     balances = await ledger.balances(db, world.shop.tenant_id)
     assert (balances["credits"], balances["credits:reserved"]) == (100_000_000 - 140_000, 0)
     assert (await ledger.verify(db)).ok
+
+    # Logs never carry phone numbers or message text above DEBUG.
+    logging.getLogger("aimstors").removeHandler(records)
+    logging.getLogger("aimstors").setLevel(previous)
+    logged = "\n".join(records.lines)
+    assert f"campaign {created.id}: dispatcher" in logged
+    assert not any(r.wa_id in logged for r in rows) and "enjoy" not in logged and "Ann" not in logged
 
     chunks = [chunk async for chunk in export_recipients(db, SYSTEM, created.id)]
     lines = "".join(chunks).strip().splitlines()

@@ -56,7 +56,9 @@ async def test_a_scheduled_start_without_credits_fails_the_campaign_with_the_rea
     await send_campaign(world.services, SYSTEM, campaign.id, at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.3))
     await _until(world, campaign.id, "failed")
     shown = await get_campaign(world.db, SYSTEM, campaign.id)
-    assert shown.pause_reason is not None and "could not start" in shown.pause_reason and "credits" in shown.pause_reason
+    assert (
+        shown.pause_reason is not None and "could not start" in shown.pause_reason and "credits" in shown.pause_reason
+    )
     assert await world.remote.messages() == []
 
 

@@ -44,7 +44,7 @@ from aimstors.core.campaigns.explanations import explain
 from aimstors.core.campaigns.lifecycle import complete_if_done, finalise, set_state
 from aimstors.core.campaigns.materialise import RECIPIENTS
 from aimstors.core.campaigns.outcomes import Classified, classify, halt_reason
-from aimstors.core.campaigns.pacing import Pacer
+from aimstors.core.campaigns.pacing import HEADROOM, Pacer
 from aimstors.core.campaigns.parameters import build_message
 from aimstors.core.campaigns.reconcile import reconcile_campaign
 from aimstors.core.campaigns.records import DispatchReport
@@ -79,7 +79,7 @@ class DispatchOptions:
     flush_size: int = 400  # …or once this many are waiting
     control_interval: float = 0.25  # how fast a pause or cancel is noticed
     heartbeat_interval: float = 2.0  # dispatcher lease, throughput share, lease renewal, reconciliation
-    headroom: float = 0.98  # share of the number's throughput aimed at (a hard cap per sliding second)
+    headroom: float = HEADROOM  # share of the number's throughput aimed at (a hard cap per sliding second)
     max_attempts: int = 8  # transient failures and pair-rate deferrals before a recipient fails
     error_window: int = 100  # recent outcomes the auto-pause threshold looks at
     error_min_sample: int = 20
@@ -137,7 +137,6 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._window: deque[int | None] = deque(maxlen=self.options.error_window)  # None = accepted, else code
         self._unreachable_since: float | None = None
-        self._exhausted = False  # the feeder found nothing left to claim
         self._pause_reason: str | None = None
         self._ctx: CampaignContext | None = None
 
@@ -369,11 +368,9 @@ class Dispatcher:
                 await self._pause_for(1.0)
                 continue
             if claimed:
-                self._exhausted = False
                 self._queue.extend(claimed)
                 self._queued.set()
                 continue
-            self._exhausted = True
             if self._idle() and await self._finished():
                 self.stop("completed")
                 return

@@ -25,6 +25,7 @@ from aimstors.core.campaigns.lifecycle import set_state, start
 from aimstors.core.campaigns.reconcile import sweep
 from aimstors.core.db import Database, Scope
 from aimstors.core.errors import AimstorsError, InvalidInput
+from aimstors.core.google.sheets import GoogleSheets
 from aimstors.core.queue import HandlerRegistry, JobContext, JobSpec, enqueue_many
 from aimstors.core.services import Services
 
@@ -106,7 +107,8 @@ def register(registry: HandlerRegistry, services: Services, *, options: Dispatch
         ctx = await load(db, tenant, campaign_id)
         if ctx.campaign.state == "scheduled":
             try:
-                await start(db, ctx)
+                async with GoogleSheets.from_services(services) as sheets:
+                    await start(db, ctx, sheets=sheets)
             except AimstorsError as exc:
                 log.warning("campaign %d: the scheduled start failed: %s", campaign_id, exc.message)
                 async with db.connect(Scope.tenant(tenant_id), write=True) as conn:

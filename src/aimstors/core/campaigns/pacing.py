@@ -25,9 +25,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["Pacer"]
+__all__ = ["HEADROOM", "Pacer"]
 
 WINDOW = 1.0  # seconds
+HEADROOM = 0.98
+"""Share of a number's throughput aimed at by default: close to Meta's cap, never over it in any second."""
 
 
 class Pacer:
@@ -37,7 +39,7 @@ class Pacer:
         self,
         limit_mps: float,
         *,
-        headroom: float = 0.97,
+        headroom: float = HEADROOM,
         burst_seconds: float = 0.02,
         decrease: float = 0.9,
         increase: float = 0.02,

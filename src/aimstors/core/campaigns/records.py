@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 __all__ = [
     "CampaignView",
@@ -167,7 +166,6 @@ class DispatchReport:
     released: int = 0
     charged_micro: int = 0
     elapsed: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:

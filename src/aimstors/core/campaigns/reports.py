@@ -25,7 +25,7 @@ from aimstors.core.db import Database
 from aimstors.core.db.base import utcnow
 from aimstors.core.db.models import Contact
 from aimstors.core.ledger import micro_to_credits
-from aimstors.core.security import Action, Actor
+from aimstors.core.security import Action, Actor, authorize
 
 __all__ = ["EXPORT_COLUMNS", "campaign_progress", "campaign_report", "export_recipients"]
 
@@ -203,8 +203,10 @@ def _cell(value: Any) -> str:
 async def export_recipients(
     db: Database, actor: Actor, campaign_id: int, *, tenant_slug: str | None = None
 ) -> AsyncIterator[str]:
-    """The campaign's recipients as CSV text, header first, streamed in chunks (one bounded query each)."""
+    """The campaign's recipients as CSV text, header first, streamed in chunks (one bounded query each). Phone
+    numbers leave the system here, so it takes ``contact.export`` as well as ``campaign.read``."""
     tenant = await workspace(db, actor, tenant_slug, Action.CAMPAIGN_READ)
+    authorize(actor, Action.CONTACT_EXPORT, tenant.path)
     ctx = await load(db, tenant, campaign_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)

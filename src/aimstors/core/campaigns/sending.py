@@ -18,6 +18,7 @@ from aimstors.core.campaigns.lifecycle import schedule_campaign, start
 from aimstors.core.campaigns.records import CampaignView, DispatchReport
 from aimstors.core.db import Database
 from aimstors.core.errors import Conflict
+from aimstors.core.google.sheets import GoogleSheets
 from aimstors.core.security import Action, Actor
 from aimstors.core.services import Services
 
@@ -34,10 +35,16 @@ class StartResult:
 
 
 async def start_campaign(
-    db: Database, actor: Actor, campaign_id: int, *, tenant_slug: str | None = None
+    db: Database,
+    actor: Actor,
+    campaign_id: int,
+    *,
+    tenant_slug: str | None = None,
+    sheets: GoogleSheets | None = None,
 ) -> CampaignView:
     """Make the campaign ``running`` (a draft or scheduled one is started: recipients and reservation); a running
-    campaign is returned as it is. Conflict for a paused (resume it) or finished campaign."""
+    campaign is returned as it is. Conflict for a paused (resume it) or finished campaign. ``sheets`` reads a
+    Google Sheet audience."""
     tenant = await workspace(db, actor, tenant_slug, Action.CAMPAIGN_SEND)
     ctx = await load(db, tenant, campaign_id)
     state = ctx.campaign.state
@@ -45,7 +52,7 @@ async def start_campaign(
         return view(ctx)
     if state == "paused":
         raise Conflict(f"campaign {campaign_id} is paused", hint="resume it with `campaign resume ID`")
-    return await start(db, ctx, actor=actor)
+    return await start(db, ctx, actor=actor, sheets=sheets)
 
 
 async def send_campaign(
@@ -63,7 +70,8 @@ async def send_campaign(
     db = services.db
     if at is not None:
         return StartResult(await schedule_campaign(db, actor, campaign_id, at, tenant_slug=tenant_slug))
-    started = await start_campaign(db, actor, campaign_id, tenant_slug=tenant_slug)
+    async with GoogleSheets.from_services(services) as sheets:
+        started = await start_campaign(db, actor, campaign_id, tenant_slug=tenant_slug, sheets=sheets)
     tenant = await workspace(db, actor, tenant_slug, Action.CAMPAIGN_SEND)
     if detach:
         jobs = await enqueue_dispatch(db, tenant.id, campaign_id, reason="send", workers=workers)

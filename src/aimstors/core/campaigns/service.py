@@ -15,6 +15,7 @@ from aimstors.core.billing import price_list
 from aimstors.core.campaigns.audience import check_audience, suppressed_counts
 from aimstors.core.campaigns.context import TIER_LIMITS, CampaignContext, load, view, workspace
 from aimstors.core.campaigns.materialise import ScanTotals, scan
+from aimstors.core.campaigns.pacing import HEADROOM
 from aimstors.core.campaigns.parameters import compile_mapping, parse_assignments
 from aimstors.core.campaigns.records import CampaignView, CostLine, PlanView
 from aimstors.core.campaigns.states import CAMPAIGN_STATES
@@ -30,8 +31,8 @@ from aimstors.core.tenancy.audit import record
 
 __all__ = ["PACE", "RESEND_POLICIES", "create_campaign", "get_campaign", "list_campaigns", "plan_campaign"]
 
-PACE = 0.97
-"""Share of a number's throughput the dispatcher aims at: close to Meta's cap, never over it in any second."""
+PACE = HEADROOM
+"""Share of a number's throughput the dispatcher aims at (for ETAs)."""
 RESEND_POLICIES = ("never", "after_grace")
 MAX_NAME = 200
 

@@ -3,9 +3,9 @@
 The daemon hands each verified delivery to :meth:`WebhookIngest.submit` and answers Meta once it returns: by
 then the raw bytes are in ``webhook_events`` and a ``webhook.process`` job for them is in ``jobs``, committed in
 the same transaction. Concurrent submissions are batched by a writer task — it takes what is waiting (up to
-``max_batch``), waits ``max_wait`` seconds for more if the batch is not full, writes the events and one
-processing job with Core multi-row inserts, commits, and resolves each caller. Committing per request caps
-SQLite at ~900 deliveries/s on a 2-core machine; batching lifts that close to the HTTP ceiling.
+``max_batch``), waits ``max_wait`` seconds for more if the batch is not full, has the batch written (events and
+one processing job, see :mod:`aimstors.core.inbound.event_store`), and resolves each caller. Committing per
+request caps SQLite at ~900 deliveries/s on a 2-core machine; batching lifts that close to the HTTP ceiling.
 
 Duplicates (a body whose SHA-256 was stored within ``dedupe_window``) are answered without a second row or job:
 recognised from a per-process memory of recent digests, from requests still in flight, or from the table.
@@ -15,27 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import hashlib
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Final
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from aimstors.core.db import Database, Scope
-from aimstors.core.db.base import utcnow
-from aimstors.core.db.models import WebhookEvent
+from aimstors.core.db import Database
 from aimstors.core.errors import AimstorsError, DatabaseUnavailable
-from aimstors.core.ids import uuid7
-from aimstors.core.inbound.jobs import PROCESS_KIND, WEBHOOK_QUEUE, EventRef, process_payload
-from aimstors.core.inbound.locks import sqlite_writer
-from aimstors.core.queue import JobSpec, enqueue_many
+from aimstors.core.inbound.event_store import Receipt, event_store_for
 
 __all__ = ["MAX_BODY_BYTES", "IngestUnavailable", "Receipt", "WebhookIngest"]
 
@@ -45,8 +35,6 @@ MAX_BODY_BYTES: Final = 3 * 1024 * 1024
 """Meta's webhook payloads are at most 3 MB; anything larger is refused (400) and not stored."""
 
 MAX_BATCH: Final = 1000  # one multi-row INSERT: 8 parameters a row, well under SQLite's 32,766
-EVENTS: Final[Table] = cast(Table, WebhookEvent.__table__)
-_c = EVENTS.c
 
 
 class IngestUnavailable(AimstorsError):
@@ -55,55 +43,6 @@ class IngestUnavailable(AimstorsError):
     code = "ingest_unavailable"
     exit_code = 10
     http_status = 503
-
-
-_ROW_COLUMNS: Final = frozenset({"id", "body", "body_sha256"})  # the others are the same for a whole batch
-
-
-@functools.cache
-def _processors(dialect: Dialect) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
-    """Each column of ``webhook_events`` (in table order) with its bind processor for ``dialect``."""
-    return tuple((c.name, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in EVENTS.c)
-
-
-@functools.lru_cache(maxsize=1024)
-def _insert_sql(dialect: Dialect, rows: int) -> str:
-    """``INSERT … VALUES (…), (…), …`` for ``rows`` rows, in the driver's SQL (compiled once per size)."""
-    placeholder = {c.name: 0 for c in EVENTS.c}
-    return str(insert(EVENTS).values([placeholder] * rows).compile(dialect=dialect))
-
-
-async def _insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Insert a batch of event rows with one multi-row statement, at the driver level.
-
-    The ingest's hottest statement. One statement, not an executemany: on SQLite each executed row hands the GIL
-    back and forth with the busy event loop. Driver level: SQLAlchemy's per-row parameter processing cost ~25 µs a
-    row, so values shared by the batch (its time, status …) are converted once.
-    """
-    columns = _processors(conn.dialect)
-    first = rows[0]
-    shared = {
-        name: process(first[name]) if process is not None and first[name] is not None else first[name]
-        for name, process in columns
-        if name not in _ROW_COLUMNS
-    }
-    params: list[Any] = []
-    for row in rows:
-        for name, process in columns:
-            if name in _ROW_COLUMNS:
-                params.append(process(row[name]) if process is not None else row[name])
-            else:
-                params.append(shared[name])
-    await conn.exec_driver_sql(_insert_sql(conn.dialect, len(rows)), tuple(params))
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What became of a delivery: stored as ``event_id``, or a ``duplicate`` of that stored event."""
-
-    event_id: uuid.UUID
-    received_at: dt.datetime
-    duplicate: bool
 
 
 @dataclass(slots=True)
@@ -150,6 +89,7 @@ class WebhookIngest:
         self.dedupe_window = dedupe_window
         self.recent_size = recent_size
         self.writers = 1 if db.is_sqlite else (writers or 4)
+        self._events = event_store_for(db, dedupe_window=dedupe_window)
         self.batches = 0  # transactions committed, for tests and the bench
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._recent: OrderedDict[str, tuple[uuid.UUID, dt.datetime]] = OrderedDict()
@@ -174,6 +114,7 @@ class WebhookIngest:
             self._queue.put_nowait(None)
         tasks, self._tasks = self._tasks, []
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._events.close()
 
     async def submit(self, body: bytes, sha256: str | None = None) -> Receipt:
         """Make ``body`` durable with its processing job; returns once committed (or a duplicate's receipt).
@@ -255,40 +196,4 @@ class WebhookIngest:
             self._recent.popitem(last=False)
 
     async def _store(self, batch: Sequence[_Pending]) -> dict[str, Receipt]:
-        now = utcnow()
-        digests = [item.sha256 for item in batch]  # distinct: a repeat waits on its first copy (``repeats``)
-        bodies = {item.sha256: item.body for item in batch}
-        receipts: dict[str, Receipt] = {}
-        async with sqlite_writer(self.db), self.db.connect(Scope.system(), write=True) as conn:
-            seen = await conn.execute(
-                select(_c.id, _c.received_at, _c.body_sha256).where(
-                    _c.body_sha256.in_(digests), _c.received_at >= now - self.dedupe_window
-                )
-            )
-            for event_id, received_at, digest in seen:
-                receipts[digest] = Receipt(event_id, received_at, True)
-            rows: list[dict[str, Any]] = []
-            for digest in digests:
-                if digest in receipts:
-                    continue
-                event_id = uuid7()
-                receipts[digest] = Receipt(event_id, now, False)
-                rows.append(
-                    {
-                        "id": event_id,
-                        "received_at": now,
-                        "tenant_id": None,
-                        "body": bodies[digest],
-                        "body_sha256": digest,
-                        "status": "pending",
-                        "processed_at": None,
-                        "error": None,
-                    }
-                )
-            if rows:
-                await _insert_events(conn, rows)
-                refs = [EventRef(row["id"], now) for row in rows]
-                await enqueue_many(
-                    self.db, [JobSpec(PROCESS_KIND, process_payload(refs), queue=WEBHOOK_QUEUE)], conn=conn
-                )
-        return receipts
+        return await self._events.store({item.sha256: item.body for item in batch})
