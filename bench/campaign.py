@@ -36,7 +36,6 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -76,6 +75,9 @@ from aimstors.sandbox import (
     serve,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/'s own helpers, however it is run
+from machine import machine_info
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
 TOKEN = "bench-token"
 WABA = "100000000000001"
@@ -109,22 +111,6 @@ def _sandbox_main(port: int, quiet_gc: bool = False) -> None:
                                messaging_limit_tier="TIER_UNLIMITED")  # fmt: skip
     serve(SandboxConfig(port=port, accounts=(AccountConfig(waba_id=WABA, tokens=(TOKEN,), phone_numbers=(number,)),),
                         templates=(TEMPLATE,), webhook_url=None))  # fmt: skip
-
-
-def _machine() -> dict[str, Any]:
-    cpu, ram = platform.processor() or "unknown", "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError):
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "load_before": load}
 
 
 # ------------------------------------------------------------------------------------------- the world to send in
@@ -307,7 +293,7 @@ async def phase(remote: SandboxRemote, env: dict[str, str], tenant: int, tag: st
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     console = Console(stderr=args.json)
-    machine = _machine()
+    machine = machine_info()
     port = _free_port()
     graph_url = f"http://127.0.0.1:{port}"
     sandbox = mp.get_context("spawn").Process(target=_sandbox_main, args=(port, not args.sandbox_gc), daemon=True)

@@ -21,7 +21,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -34,24 +33,11 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/'s own helpers, however it is run
+from machine import machine_info
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
 RSS_TARGET_MB = 300
-
-
-def _machine() -> dict[str, Any]:
-    cpu, ram = platform.processor() or "unknown", "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError):
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on a shared machine skews the figures
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "load": load}
 
 
 def _write_csv(path: Path, rows: int) -> None:
@@ -225,7 +211,7 @@ def main() -> None:
         print(json.dumps(asyncio.run(_child(args.child[0], args.child[1]))))
         return
     console = Console()
-    machine = _machine()
+    machine = machine_info()
     with tempfile.TemporaryDirectory(prefix="aimstors-bench-") as scratch:
         file = Path(scratch) / "contacts.csv"
         console.print(f"writing {args.rows:,} rows …")

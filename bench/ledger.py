@@ -24,8 +24,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -46,26 +44,13 @@ from aimstors.core.db.migrate import upgrade
 from aimstors.core.ledger import checkpoints as checkpoint_module
 from aimstors.core.ledger import tables as t
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/'s own helpers, run either way
+from machine import machine_info
+
 TARGET_MS = 5.0
 RESULTS = Path(__file__).with_name("RESULTS.md")
 REFERENCE_TAIL = 10_000  # also timed, to show what a sparser checkpoint interval would cost
 TOPUP, SPEND = 3, 1  # micro-credits per bulk top-up / spend: the balance only grows
-
-
-def _machine() -> dict[str, Any]:
-    cpu, ram = platform.processor() or "unknown", "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError):
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on a shared machine skews the figures
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "load": load}
 
 
 async def _make_tenants(db: Database) -> tuple[int, int]:
@@ -302,7 +287,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     gated = [r for res in results for r in res["rows"] if r["gated"]]
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
+        "machine": machine_info(),
         "entries": args.entries,
         "checkpoint_every": checkpoint_module.CHECKPOINT_EVERY,
         "target_ms": TARGET_MS,

@@ -34,10 +34,10 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import os
-import platform
 import signal
 import socket
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ from aimstors.sandbox import (
     TemplateSeed,
     serve,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/'s own helpers, however it is run
+from machine import machine_info
 
 SECRET = "bench-app-secret"
 TOKEN = "bench-token"
@@ -345,23 +348,6 @@ async def _callbacks(receiver: str, expected: int, within: float) -> dict[str, A
             await asyncio.sleep(0.1)
 
 
-def _machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = int(
-            next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1]
-        )
-        ram = f"{mem_kb / 1024 / 1024:.0f} GiB"
-    except (OSError, StopIteration, ValueError):
-        ram = "unknown"
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())  # the machine is shared: say how busy it was
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(), "load_before": load}
-
-
 async def _received(receiver: str) -> int:
     async with aiohttp.ClientSession() as session, session.get(f"{receiver}/count") as response:
         counts = await response.json()
@@ -393,7 +379,7 @@ async def _measure(
 
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
-    machine = _machine()
+    machine = machine_info()
     ctx = mp.get_context("spawn")
     receiver_port, sandbox_port = _free_port(), _free_port()
     ready = ctx.Event()

@@ -36,7 +36,6 @@ import hashlib
 import hmac
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -62,27 +61,15 @@ from aimstors.core.services import build
 from aimstors.core.settings import Settings
 from aimstors.core.tenancy import tenants
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/'s own helpers, however it is run
+from machine import machine_info
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SECRET = "bench-app-secret"
 PNID, WABA, DISPLAY = "106540352242922", "102290129340398", "15550783881"
 USERS = 2_000
 TARGET_RATE, TARGET_P99_MS, META_MEDIAN_MS = 5_000, 50.0, 250.0
 PATH = "/webhooks/whatsapp"
-
-
-def _machine() -> dict[str, Any]:
-    cpu, ram = platform.processor() or "unknown", "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError):
-        pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version()}
 
 
 # ------------------------------------------------------------------------------------------------------ server
@@ -386,7 +373,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
+        "machine": machine_info(),
         "concurrency": args.concurrency,
         "paced_rate": args.rate,
         "target_met": met,
