@@ -46,6 +46,7 @@ bench: $(STAMP) ## run the benchmarks in bench/ and append to bench/RESULTS.md
 	$(BIN)/python bench/job_queue.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python -m bench.sandbox
+	$(BIN)/python bench/webhooks.py
 
 .PHONY: docs
 docs: $(STAMP) ## regenerate the reference pages in docs/ from the code

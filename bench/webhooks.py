@@ -22,13 +22,6 @@ Targets: durable ingest >= 5,000 webhooks/s on SQLite with p99 < 50 ms at that r
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this directory comes first on sys.path, where bench/queue.py would shadow the standard
-# library's `queue` (which aiosqlite imports): take it off before importing anything else.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import asyncio
 import datetime as dt
@@ -39,9 +32,11 @@ import os
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp

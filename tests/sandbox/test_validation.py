@@ -16,7 +16,7 @@ from aimstors.sandbox import validation
 from aimstors.sandbox.errors import GraphError
 from aimstors.sandbox.spec import extract, load_excerpt
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "business-messaging-api_v23.0.yaml"
+SPEC = Path(__file__).resolve().parents[1] / "data" / "meta" / "business-messaging-api_v23.0.yaml"
 SEND_EXAMPLES = [
     e["value"]
     for e in load_excerpt()["operations"]["send_message"]["content"]["application/json"]["examples"].values()

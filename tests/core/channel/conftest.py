@@ -36,7 +36,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-SPEC_PATH = REPO.parent / "shared" / "reference" / "business-messaging-api_v23.0.yaml"
+SPEC_PATH = REPO / "tests" / "data" / "meta" / "business-messaging-api_v23.0.yaml"
 WEBHOOKS = REPO / "tests" / "data" / "webhooks"
 SEND_PATH = "/{Version}/{Phone-Number-ID}/messages"
 

@@ -547,6 +547,8 @@ async def test_logs_hold_no_token_phone_number_or_body(graph: FakeGraph, caplog:
             await client.signup.exchange_code(app_id="1", app_secret="the-app-secret", code="the-code")
     assert any(r.levelno >= logging.WARNING for r in caplog.records)  # failures are logged…
     for record in caplog.records:
+        if not record.name.startswith("aimstors"):
+            continue  # the fake Graph server's own access log is the test's, not ours
         text = record.getMessage()
         for secret in (TOKEN, "the-app-secret", "the-code"):
             assert secret not in text

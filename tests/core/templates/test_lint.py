@@ -20,7 +20,7 @@ from aimstors.core.templates.lint import summary
 
 from .conftest import order_update
 
-SPEC = Path(__file__).resolve().parents[4] / "shared" / "reference" / "business-messaging-api_v23.0.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "data" / "meta" / "business-messaging-api_v23.0.yaml"
 LINTER = TemplateLinter()
 
 
