@@ -33,6 +33,8 @@ GROUPS: list[tuple[str, str]] = [
     ("secrets", "secrets"),
     ("jobs", "jobs"),
     ("webhooks", "webhooks"),
+    ("branding", "branding"),
+    ("domain", "domain"),
     ("config", "config"),
     ("sandbox", "sandbox"),
     ("contacts", "contacts"),

@@ -21,6 +21,7 @@ from aimstors.daemon.metrics import Metrics, metrics_middleware
 from aimstors.daemon.routes import (
     auth,
     billing,
+    branding,
     canned_replies,
     contacts,
     events,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
             health.readyz,
             health.metrics,
             auth.login,
+            branding.branding,
             webhooks.whatsapp_webhook,
             api,
         ],
