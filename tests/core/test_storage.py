@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -23,3 +24,22 @@ async def test_migrations_produce_the_models_schema(db: Database) -> None:
 async def test_upgrade_twice_changes_nothing(db: Database) -> None:
     await upgrade(db)
     assert await current_revision(db) == head_revision()
+
+
+async def test_database_errors_never_carry_the_values(db: Database) -> None:
+    """A failed statement's error names the SQL, never its parameters (phone numbers, bodies, tokens)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from aimstors.core.db import Scope
+
+    with pytest.raises(IntegrityError) as caught:
+        async with db.session(Scope.system(), write=True) as session:
+            await session.execute(
+                text(
+                    "INSERT INTO contacts (tenant_id, wa_id, attributes, created_at, updated_at) "
+                    "VALUES (:t, :w, '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"t": 987654, "w": "16505550199"},  # no such tenant: a foreign-key violation
+            )
+    assert "16505550199" not in str(caught.value)

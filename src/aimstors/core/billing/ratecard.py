@@ -232,15 +232,20 @@ async def _plan(db: Database, owner: Tenant, name: str) -> Plan:
 
 
 async def _view(db: Database, owner: Tenant, plan: Plan) -> PlanView:
-    async with db.session(Scope.system()) as session:
+    async with db.session(Scope.tenant(owner.id)) as session:
         rows = await session.execute(
             select(RateCard.category, RateCard.country, RateCard.unit_price)
-            .where(RateCard.plan_id == plan.id)
+            .where(RateCard.tenant_id == owner.id, RateCard.plan_id == plan.id)
             .order_by(RateCard.category, RateCard.country)
         )
         cards = tuple(_row(c, country, int(p)) for c, country, p in rows)
+    # The tenants billed on the plan are below its owner (assign_plan only bills those): read the tree in the
+    # system scope, confined to the owner's subtree.
+    async with db.session(Scope.system()) as session:
         billed = await session.scalars(
-            select(Tenant.slug).join(TenantPlan, TenantPlan.tenant_id == Tenant.id).where(TenantPlan.plan_id == plan.id)
+            select(Tenant.slug)
+            .join(TenantPlan, TenantPlan.tenant_id == Tenant.id)
+            .where(TenantPlan.plan_id == plan.id, Tenant.path.startswith(owner.path))
         )
         tenants = tuple(sorted(billed))
     return PlanView(plan.name, owner.slug, plan.margin_bps, cards, tenants)

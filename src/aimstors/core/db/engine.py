@@ -46,7 +46,8 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
             from pathlib import Path
 
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 15})
+        # hide_parameters: errors and logs never carry values (phone numbers, message bodies, tokens).
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 15})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -69,6 +70,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,  # errors and logs never carry values (phone numbers, bodies, tokens)
         connect_args={"server_settings": {"application_name": "aimstors"}},
     )
 
