@@ -14,8 +14,9 @@ from sqlalchemy import select
 from aimstors.core import ledger
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Tenant
-from aimstors.core.errors import InvalidInput, NotFound
-from aimstors.core.security import Action, Actor, authorize
+from aimstors.core.errors import InvalidInput
+from aimstors.core.security import Action, Actor
+from aimstors.core.tenancy.access import target_tenant
 
 __all__ = ["BalanceView", "MovementView", "allocate", "balance", "history", "topup"]
 
@@ -50,14 +51,6 @@ class HistoryView:
     memo: str
     counterparty: str | None
     transaction_id: int
-
-
-async def _tenant(db: Database, actor: Actor, slug: str) -> Tenant:
-    async with db.session(Scope.system()) as session:
-        tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
-    if tenant is None or not tenant.path.startswith(actor.tenant_path):
-        raise NotFound(f"no tenant {slug!r}")
-    return tenant
 
 
 def _amount(text: str) -> int:
@@ -101,8 +94,7 @@ async def topup(
 ) -> MovementView:
     """Issue new credits to a tenant (platform admins only)."""
     micro = _amount(amount)
-    tenant = await _tenant(db, actor, slug)
-    authorize(actor, Action.CREDITS_TOPUP, tenant.path)
+    tenant = await target_tenant(db, actor, slug, Action.CREDITS_TOPUP)
     receipt = await ledger.topup(db, tenant.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id)
     await _audit(db, actor, tenant.id, "credits.topup", receipt)
     return MovementView(
@@ -120,9 +112,8 @@ async def allocate(
 ) -> MovementView:
     """Move credits from a tenant to one below it (a reseller to its workspaces)."""
     micro = _amount(amount)
-    source = await _tenant(db, actor, from_slug)
-    target = await _tenant(db, actor, to_slug)
-    authorize(actor, Action.CREDITS_ALLOCATE, source.path)
+    source = await target_tenant(db, actor, from_slug, Action.CREDITS_ALLOCATE)
+    target = await target_tenant(db, actor, to_slug, Action.CREDITS_ALLOCATE)
     receipt = await ledger.allocate(
         db, source.id, target.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id
     )
@@ -138,8 +129,7 @@ async def allocate(
 
 
 async def balance(db: Database, actor: Actor, slug: str) -> BalanceView:
-    tenant = await _tenant(db, actor, slug)
-    authorize(actor, Action.CREDITS_READ, tenant.path)
+    tenant = await target_tenant(db, actor, slug, Action.CREDITS_READ)
     values = await ledger.balances(db, tenant.id)
     fmt = ledger.micro_to_credits
     return BalanceView(
@@ -156,8 +146,7 @@ async def balance(db: Database, actor: Actor, slug: str) -> BalanceView:
 async def history(
     db: Database, actor: Actor, slug: str, *, limit: int = 50, before_id: int | None = None
 ) -> list[HistoryView]:
-    tenant = await _tenant(db, actor, slug)
-    authorize(actor, Action.CREDITS_READ, tenant.path)
+    tenant = await target_tenant(db, actor, slug, Action.CREDITS_READ)
     entries = await ledger.history(db, tenant.id, limit=limit, before_id=before_id)
     slugs: dict[int, str] = {}
     ids = {e.counterparty_tenant_id for e in entries if e.counterparty_tenant_id is not None}

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from aimstors.core.db import Database, Scope
-from aimstors.core.db.models import PhoneNumber, Tenant, WhatsAppAccount
+from aimstors.core.db.models import PhoneNumber, WhatsAppAccount
 from aimstors.core.errors import Conflict, InvalidInput, NotFound
-from aimstors.core.security import Action, Actor, authorize
+from aimstors.core.security import Action, Actor
 from aimstors.core.security.stored_secrets import secret_context
 from aimstors.core.services import Services
+from aimstors.core.tenancy.access import target_tenant
 from aimstors.core.tenancy.audit import record
 
 __all__ = ["AccountInfo", "NumberInfo", "SendingIdentity", "connect_account", "list_numbers", "sending_identity"]
@@ -58,14 +59,6 @@ class SendingIdentity:
     access_token: str
 
 
-async def _tenant(db: Database, actor: Actor, slug: str) -> Tenant:
-    async with db.session(Scope.system()) as session:
-        tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
-    if tenant is None or not tenant.path.startswith(actor.tenant_path):
-        raise NotFound(f"no tenant {slug!r}")
-    return tenant
-
-
 async def connect_account(
     services: Services,
     actor: Actor,
@@ -81,8 +74,7 @@ async def connect_account(
         raise InvalidInput("a WhatsApp connection needs a WABA id and at least one phone number id")
     if not access_token.strip():
         raise InvalidInput("the access token is empty")
-    tenant = await _tenant(services.db, actor, tenant_slug)
-    authorize(actor, Action.WHATSAPP_ACCOUNT_CONNECT, tenant.path)
+    tenant = await target_tenant(services.db, actor, tenant_slug, Action.WHATSAPP_ACCOUNT_CONNECT)
     if tenant.kind != "workspace":
         raise InvalidInput(f"WhatsApp numbers belong to workspaces; {tenant_slug!r} is a {tenant.kind}")
     infos = [await services.cloud_api.phone_numbers.get(pid, token=access_token) for pid in phone_number_ids]
@@ -131,8 +123,7 @@ async def connect_account(
 
 
 async def list_numbers(db: Database, actor: Actor, *, tenant_slug: str) -> list[AccountInfo]:
-    tenant = await _tenant(db, actor, tenant_slug)
-    authorize(actor, Action.WHATSAPP_ACCOUNT_READ, tenant.path)
+    tenant = await target_tenant(db, actor, tenant_slug, Action.WHATSAPP_ACCOUNT_READ)
     async with db.session(Scope.tenant(tenant.id)) as session:
         accounts = list(
             await session.scalars(

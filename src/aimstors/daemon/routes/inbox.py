@@ -14,13 +14,8 @@ from aimstors.core.inbox import conversations as inbox
 from aimstors.core.messaging.outbound import OutboundResult
 from aimstors.core.pagination import Page
 from aimstors.core.security import Action
-from aimstors.core.services import Services
 from aimstors.daemon.auth import ActorDep
-
-
-def _services(request: Request[Any, Any, Any]) -> Services:
-    services: Services = request.app.state.services
-    return services
+from aimstors.daemon.routes.deps import services_of
 
 
 class SendText(msgspec.Struct, tag="text", tag_field="type", forbid_unknown_fields=True):
@@ -103,7 +98,7 @@ class ConversationController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page[inbox.ConversationView]:
         return await inbox.list_conversations(
-            _services(request).db,
+            services_of(request).db,
             actor,
             tenant_slug=tenant,
             which=filter,
@@ -121,7 +116,7 @@ class ConversationController(Controller):
         conversation_id: FromPath[int],
         tenant: FromQuery[str | None] = None,
     ) -> inbox.ConversationView:
-        return await inbox.get_conversation(_services(request).db, actor, conversation_id, tenant_slug=tenant)
+        return await inbox.get_conversation(services_of(request).db, actor, conversation_id, tenant_slug=tenant)
 
     @post("/{conversation_id:int}/assign", opt={"action": Action.CONVERSATION_ASSIGN}, status_code=200)
     async def assign(
@@ -132,7 +127,7 @@ class ConversationController(Controller):
         data: JSONBody[AssignRequest],
         tenant: FromQuery[str | None] = None,
     ) -> inbox.ConversationView:
-        return await inbox.assign(_services(request), actor, conversation_id, data.user_id, tenant_slug=tenant)
+        return await inbox.assign(services_of(request), actor, conversation_id, data.user_id, tenant_slug=tenant)
 
     @post("/{conversation_id:int}/status", opt={"action": Action.CONVERSATION_RESOLVE}, status_code=200)
     async def set_status(
@@ -143,7 +138,7 @@ class ConversationController(Controller):
         data: JSONBody[StatusRequest],
         tenant: FromQuery[str | None] = None,
     ) -> inbox.ConversationView:
-        return await inbox.set_status(_services(request), actor, conversation_id, data.status, tenant_slug=tenant)
+        return await inbox.set_status(services_of(request), actor, conversation_id, data.status, tenant_slug=tenant)
 
     @post("/{conversation_id:int}/labels", opt={"action": Action.CONVERSATION_ASSIGN}, status_code=200)
     async def labels(
@@ -155,7 +150,7 @@ class ConversationController(Controller):
         tenant: FromQuery[str | None] = None,
     ) -> inbox.ConversationView:
         return await inbox.set_labels(
-            _services(request), actor, conversation_id, add=data.add, remove=data.remove, tenant_slug=tenant
+            services_of(request), actor, conversation_id, add=data.add, remove=data.remove, tenant_slug=tenant
         )
 
     @get("/{conversation_id:int}/notes", opt={"action": Action.CONVERSATION_READ})
@@ -166,7 +161,7 @@ class ConversationController(Controller):
         conversation_id: FromPath[int],
         tenant: FromQuery[str | None] = None,
     ) -> list[inbox.NoteView]:
-        return await inbox.list_notes(_services(request).db, actor, conversation_id, tenant_slug=tenant)
+        return await inbox.list_notes(services_of(request).db, actor, conversation_id, tenant_slug=tenant)
 
     @post("/{conversation_id:int}/notes", opt={"action": Action.NOTE_WRITE})
     async def add_note(
@@ -177,7 +172,7 @@ class ConversationController(Controller):
         data: JSONBody[NoteRequest],
         tenant: FromQuery[str | None] = None,
     ) -> inbox.NoteView:
-        return await inbox.add_note(_services(request), actor, conversation_id, data.body, tenant_slug=tenant)
+        return await inbox.add_note(services_of(request), actor, conversation_id, data.body, tenant_slug=tenant)
 
     @get("/{conversation_id:int}/messages", opt={"action": Action.MESSAGE_READ})
     async def messages(
@@ -190,7 +185,7 @@ class ConversationController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Page[inbox.MessageView]:
         return await inbox.list_messages(
-            _services(request).db, actor, conversation_id, tenant_slug=tenant, limit=limit, before=cursor
+            services_of(request).db, actor, conversation_id, tenant_slug=tenant, limit=limit, before=cursor
         )
 
     @post("/{conversation_id:int}/messages", opt={"action": Action.MESSAGE_SEND})
@@ -203,5 +198,5 @@ class ConversationController(Controller):
         tenant: FromQuery[str | None] = None,
     ) -> OutboundResult:
         return await inbox.send(
-            _services(request), actor, conversation_id, to_content(data), tenant_slug=tenant, reply_to=data.reply_to
+            services_of(request), actor, conversation_id, to_content(data), tenant_slug=tenant, reply_to=data.reply_to
         )

@@ -9,14 +9,9 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter
 
 from aimstors.core.security import Action, Role
-from aimstors.core.services import Services
 from aimstors.core.tenancy import apikeys, tenants, users
 from aimstors.daemon.auth import ActorDep
-
-
-def _services(request: Request[Any, Any, Any]) -> Services:
-    services: Services = request.app.state.services
-    return services
+from aimstors.daemon.routes.deps import services_of
 
 
 class TenantCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,34 +46,34 @@ class TenantController(Controller):
     async def list_tenants(
         self, request: Request[Any, Any, Any], actor: ActorDep, kind: FromQuery[str | None] = None
     ) -> list[tenants.TenantInfo]:
-        return await tenants.list_tenants(_services(request).db, actor, kind=kind)
+        return await tenants.list_tenants(services_of(request).db, actor, kind=kind)
 
     @post("/", opt={"action": Action.TENANT_CREATE})
     async def create_tenant(
         self, request: Request[Any, Any, Any], actor: ActorDep, data: JSONBody[TenantCreate]
     ) -> tenants.TenantInfo:
         return await tenants.create_tenant(
-            _services(request).db, actor, slug=data.slug, name=data.name, kind=data.kind, parent_slug=data.parent
+            services_of(request).db, actor, slug=data.slug, name=data.name, kind=data.kind, parent_slug=data.parent
         )
 
     @get("/{slug:str}", opt={"action": Action.TENANT_READ})
     async def show_tenant(
         self, request: Request[Any, Any, Any], actor: ActorDep, slug: FromPath[str]
     ) -> tenants.TenantInfo:
-        return await tenants.get_tenant(_services(request).db, actor, slug)
+        return await tenants.get_tenant(services_of(request).db, actor, slug)
 
     @get("/{slug:str}/api-keys", opt={"action": Action.APIKEY_READ})
     async def list_keys(
         self, request: Request[Any, Any, Any], actor: ActorDep, slug: FromPath[str]
     ) -> list[apikeys.ApiKeyInfo]:
-        return await apikeys.list_api_keys(_services(request).db, actor, tenant_slug=slug)
+        return await apikeys.list_api_keys(services_of(request).db, actor, tenant_slug=slug)
 
     @post("/{slug:str}/api-keys", opt={"action": Action.APIKEY_CREATE})
     async def create_key(
         self, request: Request[Any, Any, Any], actor: ActorDep, slug: FromPath[str], data: JSONBody[ApiKeyCreate]
     ) -> dict[str, Any]:
         info, secret = await apikeys.create_api_key(
-            _services(request).db, actor, tenant_slug=slug, name=data.name, role=data.role
+            services_of(request).db, actor, tenant_slug=slug, name=data.name, role=data.role
         )
         return {"key": info, "secret": secret}
 
@@ -90,14 +85,14 @@ class UserController(Controller):
     async def list_users(
         self, request: Request[Any, Any, Any], actor: ActorDep, tenant: FromQuery[str | None] = None
     ) -> list[users.UserInfo]:
-        return await users.list_users(_services(request).db, actor, tenant_slug=tenant)
+        return await users.list_users(services_of(request).db, actor, tenant_slug=tenant)
 
     @post("/", opt={"action": Action.USER_CREATE})
     async def create_user(
         self, request: Request[Any, Any, Any], actor: ActorDep, data: JSONBody[UserCreate]
     ) -> users.UserInfo:
         return await users.create_user(
-            _services(request).db,
+            services_of(request).db,
             actor,
             email=data.email,
             password=data.password,
@@ -110,17 +105,17 @@ class UserController(Controller):
     async def grant(
         self, request: Request[Any, Any, Any], actor: ActorDep, email: FromPath[str], data: JSONBody[Grant]
     ) -> users.MembershipInfo:
-        return await users.grant(_services(request).db, actor, email=email, tenant_slug=data.tenant, role=data.role)
+        return await users.grant(services_of(request).db, actor, email=email, tenant_slug=data.tenant, role=data.role)
 
     @delete("/{email:str}/memberships/{tenant:str}", opt={"action": Action.USER_REVOKE}, status_code=204)
     async def revoke(
         self, request: Request[Any, Any, Any], actor: ActorDep, email: FromPath[str], tenant: FromPath[str]
     ) -> None:
-        await users.revoke(_services(request).db, actor, email=email, tenant_slug=tenant)
+        await users.revoke(services_of(request).db, actor, email=email, tenant_slug=tenant)
 
 
 @delete("/api/v1/api-keys/{prefix:str}", opt={"action": Action.APIKEY_REVOKE}, status_code=200)
 async def revoke_key(
     request: Request[Any, Any, Any], actor: ActorDep, prefix: Annotated[str, PathParameter(pattern=r"^ak_[a-z0-9]+$")]
 ) -> apikeys.ApiKeyInfo:
-    return await apikeys.revoke_api_key(_services(request).db, actor, prefix=prefix)
+    return await apikeys.revoke_api_key(services_of(request).db, actor, prefix=prefix)
