@@ -22,8 +22,8 @@ from aimstors.core.security import (
     role_fits_tenant_kind,
     verify_api_key,
 )
+from aimstors.core.tenancy.access import target_tenant
 from aimstors.core.tenancy.audit import record
-from aimstors.core.tenancy.tenants import resolve_tenant, tenant_scope
 
 __all__ = ["ApiKeyInfo", "actor_for_api_key", "create_api_key", "list_api_keys", "revoke_api_key"]
 
@@ -51,11 +51,8 @@ async def create_api_key(
     if not name.strip():
         raise InvalidInput("an API key needs a name")
     role = Role(role)
-    async with db.session(await tenant_scope(db, tenant_slug), write=True) as session:
-        tenant = await resolve_tenant(session, tenant_slug)
-        if not tenant.path.startswith(actor.tenant_path):
-            raise NotFound(f"no tenant {tenant_slug!r}")
-        authorize(actor, Action.APIKEY_CREATE, tenant.path)
+    tenant = await target_tenant(db, actor, tenant_slug, Action.APIKEY_CREATE)
+    async with db.session(tenant.scope, write=True) as session:
         if not can_grant(actor.role, role) and not actor.is_system:
             raise PermissionDenied(f"role {actor.role} may not create a key with role {role}")
         if not role_fits_tenant_kind(role, tenant.kind):
@@ -84,11 +81,8 @@ async def create_api_key(
 
 
 async def list_api_keys(db: Database, actor: Actor, *, tenant_slug: str) -> list[ApiKeyInfo]:
-    async with db.session(await tenant_scope(db, tenant_slug)) as session:
-        tenant = await resolve_tenant(session, tenant_slug)
-        if not tenant.path.startswith(actor.tenant_path):
-            raise NotFound(f"no tenant {tenant_slug!r}")
-        authorize(actor, Action.APIKEY_READ, tenant.path)
+    tenant = await target_tenant(db, actor, tenant_slug, Action.APIKEY_READ)
+    async with db.session(tenant.scope) as session:
         keys = await session.scalars(select(ApiKey).where(ApiKey.tenant_id == tenant.id).order_by(ApiKey.id))
         return [_info(k, tenant.slug) for k in keys]
 

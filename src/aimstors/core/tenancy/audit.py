@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aimstors.core.db import Database
 from aimstors.core.db.models import AuditEntry
-from aimstors.core.security import Action, Actor, authorize
-from aimstors.core.tenancy.tenants import resolve_tenant, tenant_scope
+from aimstors.core.security import Action, Actor
+from aimstors.core.tenancy.access import target_tenant
 
 __all__ = ["AuditRecord", "list_audit", "record"]
 
@@ -54,9 +54,8 @@ class AuditRecord:
 
 
 async def list_audit(db: Database, actor: Actor, tenant_slug: str, *, limit: int = 50) -> list[AuditRecord]:
-    async with db.session(await tenant_scope(db, tenant_slug)) as session:
-        tenant = await resolve_tenant(session, tenant_slug)
-        authorize(actor, Action.AUDIT_READ, tenant.path)
+    tenant = await target_tenant(db, actor, tenant_slug, Action.AUDIT_READ)
+    async with db.session(tenant.scope) as session:
         rows = await session.scalars(
             select(AuditEntry).where(AuditEntry.tenant_id == tenant.id).order_by(AuditEntry.id.desc()).limit(limit)
         )

@@ -28,7 +28,6 @@ __all__ = [
     "list_tenants",
     "resolve_tenant",
     "subtree_scope",
-    "tenant_scope",
     "validate_slug",
 ]
 
@@ -64,15 +63,6 @@ async def resolve_tenant(session: AsyncSession, slug: str) -> Tenant:
     if tenant is None:
         raise NotFound(f"no tenant {slug!r}")
     return tenant
-
-
-async def tenant_scope(db: Database, slug: str) -> Scope:
-    """The scope of one tenant by slug (NotFound if it does not exist)."""
-    async with db.session(Scope.system()) as session:
-        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
-    if tenant_id is None:
-        raise NotFound(f"no tenant {slug!r}")
-    return Scope.tenant(tenant_id)
 
 
 async def subtree_scope(db: Database, actor: Actor) -> Scope:
