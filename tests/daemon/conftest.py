@@ -18,6 +18,7 @@ from aimstors.core.services import Services, build
 from aimstors.core.settings import Settings
 from aimstors.core.setup import initialise
 from aimstors.core.tenancy import tenants, users
+from aimstors.daemon import server as daemon_server
 from aimstors.daemon.app import create_app
 
 
@@ -31,7 +32,7 @@ def free_port() -> int:
 async def serve(app: Litestar, *, port: int | None = None) -> AsyncIterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 (on ``port``, or a free one) in this event loop; yields the base URL."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(daemon_server.config(app, host="127.0.0.1", port=port))  # as `aimstors serve` runs it
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

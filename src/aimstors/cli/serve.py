@@ -43,8 +43,7 @@ def serve(
     Scale out on Postgres with several `--role api` processes behind a load balancer, `aimstors worker`
     processes, and schedulers (one is elected). Stops gracefully on SIGTERM/SIGINT.
     """
-    import uvicorn
-
+    from aimstors.daemon import server
     from aimstors.daemon.app import create_app
     from aimstors.daemon.runtime import check_roles
 
@@ -56,15 +55,7 @@ def serve(
     settings = dataclasses.replace(settings, daemon_roles=roles)
     _logging(settings)
     app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        access_log=access_log,
-        lifespan="on",
-        timeout_graceful_shutdown=30,
-    )
+    server.run(app, host=host, port=port, log_level=settings.log_level, access_log=access_log)
 
 
 def worker(

@@ -14,7 +14,6 @@ from litestar.openapi import OpenAPIConfig
 from aimstors import __version__
 from aimstors.core.services import Services, build
 from aimstors.core.settings import Settings
-from aimstors.daemon import webhooks
 from aimstors.daemon.auth import current_actor, requires_action
 from aimstors.daemon.errors import EXCEPTION_HANDLERS
 from aimstors.daemon.metrics import Metrics, metrics_middleware
@@ -32,11 +31,12 @@ from aimstors.daemon.routes import (
     whatsapp,
 )
 from aimstors.daemon.runtime import Runtime
+from aimstors.daemon.webhooks import DaemonApp, WebhookEndpoint
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> Litestar:
+def create_app(settings: Settings, *, services: Services | None = None) -> DaemonApp:
     """The daemon's HTTP app. ``services`` may be passed in (tests share them); otherwise built from settings."""
     owns_services = services is None
     app_services = services or build(settings)
@@ -75,14 +75,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
         guards=[requires_action],
         dependencies={"actor": Provide(current_actor)},
     )
-    return Litestar(
+    app = DaemonApp(
         route_handlers=[
             health.healthz,
             health.readyz,
             health.metrics,
             auth.login,
             branding.branding,
-            webhooks.whatsapp_webhook,
             api,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -94,10 +93,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Lites
                 "settings": settings,
                 "metrics": metrics,
                 "runtime": runtime,
-                "webhook_ingest": runtime.ingest,
             }
         ),
         openapi_config=OpenAPIConfig(title="aimstors", version=__version__, path="/schema"),
         request_max_body_size=4 * 1024 * 1024,
         debug=False,
     )
+    app.webhooks = WebhookEndpoint(settings, metrics, runtime.ingest)
+    return app

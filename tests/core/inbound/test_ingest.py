@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from tests.webhook_world import count
 
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Job, WebhookEvent
+from aimstors.core.errors import DatabaseUnavailable
 from aimstors.core.inbound import PROCESS_KIND, IngestUnavailable, WebhookIngest
 
 
@@ -56,3 +59,24 @@ async def test_a_body_stored_earlier_is_a_duplicate_after_a_restart(db: Database
     await second.stop()
     assert again.duplicate and again.event_id == stored.event_id
     assert await count(db, WebhookEvent.__table__) == 1
+
+
+@pytest.mark.sqlite_only
+async def test_a_dead_writer_process_fails_its_batch_and_the_next_one_starts_a_new_writer(db: Database) -> None:
+    from aimstors.core.inbound.sqlite_ingest import SqliteEventStore
+
+    ingest = WebhookIngest(db, max_wait=0)
+    await ingest.start()
+    first = await ingest.submit(b'{"n": 1}')
+    store = ingest.event_store
+    assert isinstance(store, SqliteEventStore) and store.writer_pid is not None
+    os.kill(store.writer_pid, signal.SIGKILL)  # the writer dies between batches
+    with pytest.raises(DatabaseUnavailable):
+        await ingest.submit(b'{"n": 2}')  # Meta is answered 503 and sends it again
+    again = await ingest.submit(b'{"n": 2}')
+    await ingest.stop()
+    assert not first.duplicate and not again.duplicate
+    async with db.session(Scope.system()) as session:
+        stored = sorted(await session.scalars(select(WebhookEvent.body)))
+        jobs = list(await session.scalars(select(Job).where(Job.kind == PROCESS_KIND)))
+    assert stored == [b'{"n": 1}', b'{"n": 2}'] and len(jobs) == 2  # nothing lost, nothing twice

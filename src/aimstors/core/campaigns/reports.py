@@ -122,6 +122,14 @@ async def _timeline(db: Database, ctx: CampaignContext) -> list[TimelinePoint]:
     ]
 
 
+def _whole_second(column: Any, dialect: str) -> Any:
+    """``column`` (a time) cut to its second. Meta stamps inbound messages to the second, so a reply within the
+    second of the send carries an earlier time than the send itself; compared at that grain, it still counts."""
+    if dialect == "sqlite":
+        return func.substr(column, 1, 19)  # 'YYYY-MM-DD HH:MM:SS', which sorts before any time within that second
+    return func.date_trunc("second", column)
+
+
 async def campaign_report(
     db: Database, actor: Actor, campaign_id: int, *, tenant_slug: str | None = None
 ) -> ReportView:
@@ -149,7 +157,7 @@ async def campaign_report(
                     *_mine(ctx),
                     Contact.tenant_id == tenant.id,
                     _r.sent_at.is_not(None),
-                    Contact.last_inbound_at >= _r.sent_at,
+                    Contact.last_inbound_at >= _whole_second(_r.sent_at, conn.dialect.name),
                 )
             )
         ).scalar_one()

@@ -17,6 +17,7 @@ from aimstors.core.queue.service import (
     enqueue,
     enqueue_many,
     get_job,
+    job_rows,
     list_jobs,
     purge,
     retry,
@@ -24,6 +25,7 @@ from aimstors.core.queue.service import (
     stats,
 )
 from aimstors.core.queue.store import JobStore
+from aimstors.core.queue.wakeups import wake_local
 from aimstors.core.queue.worker import Worker, WorkerStats
 
 __all__ = [
@@ -44,9 +46,11 @@ __all__ = [
     "enqueue",
     "enqueue_many",
     "get_job",
+    "job_rows",
     "list_jobs",
     "purge",
     "retry",
     "retry_dead",
     "stats",
+    "wake_local",
 ]

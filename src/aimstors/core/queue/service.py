@@ -22,7 +22,7 @@ from aimstors.core.queue.claims import JOBS
 from aimstors.core.queue.records import STATUSES, JobInfo, JobSpec, QueueStats
 from aimstors.core.queue.wakeups import wake_local
 
-__all__ = ["enqueue", "enqueue_many", "get_job", "list_jobs", "purge", "retry", "retry_dead", "stats"]
+__all__ = ["enqueue", "enqueue_many", "get_job", "job_rows", "list_jobs", "purge", "retry", "retry_dead", "stats"]
 
 _c = JOBS.c
 _INFO_COLUMNS = (
@@ -61,14 +61,7 @@ async def enqueue(
 async def enqueue_many(db: Database, specs: Iterable[JobSpec], *, conn: AsyncConnection | None = None) -> list[int]:
     """Enqueue many jobs in one statement (batched); returns the ids created. Specs whose ``dedupe_key``
     already exists are skipped. All or nothing: one invalid spec raises InvalidInput and enqueues none."""
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
-    for index, spec in enumerate(specs):
-        try:
-            spec.validate()
-        except InvalidInput as exc:
-            raise InvalidInput(f"job #{index + 1}: {exc.message}") from None
-        rows.append(_row(spec, now))
+    rows = job_rows(specs, utcnow())
     if not rows:
         return []
     try:
@@ -84,6 +77,21 @@ async def enqueue_many(db: Database, specs: Iterable[JobSpec], *, conn: AsyncCon
     if ids:
         wake_local(db.url, {row["queue"] for row in rows})
     return ids
+
+
+def job_rows(specs: Iterable[JobSpec], now: dt.datetime) -> list[dict[str, Any]]:
+    """The ``jobs`` rows for ``specs`` (every column but ``id``), validated: InvalidInput names the first bad one.
+
+    For writers that insert jobs with their own statements in their own transaction (the SQLite webhook ingest);
+    everyone else calls :func:`enqueue_many`."""
+    rows: list[dict[str, Any]] = []
+    for index, spec in enumerate(specs):
+        try:
+            spec.validate()
+        except InvalidInput as exc:
+            raise InvalidInput(f"job #{index + 1}: {exc.message}") from None
+        rows.append(_row(spec, now))
+    return rows
 
 
 def _row(spec: JobSpec, now: dt.datetime) -> dict[str, Any]:
