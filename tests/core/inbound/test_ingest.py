@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import hashlib
 import os
 import signal
+import sqlite3
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from tests.webhook_world import count
 
 from aimstors.core.db import Database, Scope
@@ -80,3 +84,34 @@ async def test_a_dead_writer_process_fails_its_batch_and_the_next_one_starts_a_n
         stored = sorted(await session.scalars(select(WebhookEvent.body)))
         jobs = list(await session.scalars(select(Job).where(Job.kind == PROCESS_KIND)))
     assert stored == [b'{"n": 1}', b'{"n": 2}'] and len(jobs) == 2  # nothing lost, nothing twice
+
+
+@pytest.mark.sqlite_only
+async def test_under_steady_writes_the_wal_is_started_over_instead_of_growing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aimstors.core.inbound import sqlite_ingest
+
+    monkeypatch.setattr(sqlite_ingest, "CHECKPOINT_INTERVAL", 0.05)
+    monkeypatch.setattr(sqlite_ingest, "WAL_RESTART_FRAMES", 20)
+    path = str(make_url(db.url).database)
+    writer = sqlite_ingest.SqliteBatchWriter(path, dedupe_window=dt.timedelta(days=7))
+
+    def batch(n: int) -> None:
+        bodies = [f'{{"batch": {n}, "i": {i}}}'.encode() for i in range(50)]
+        writer.store({hashlib.sha256(b).hexdigest(): b for b in bodies}, dt.datetime.now(dt.UTC))
+
+    def wal_frames() -> int:
+        with sqlite3.connect(path) as conn:
+            return int(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+
+    try:
+        for n in range(10):
+            batch(n)
+        grown = wal_frames()
+        await asyncio.sleep(0.3)  # the background checkpoint copies the WAL and notes its length
+        batch(10)  # starts the WAL over first, then writes
+        assert grown > 20 and wal_frames() < grown
+    finally:
+        writer.close()
+    assert await count(db, WebhookEvent.__table__) == 11 * 50  # nothing lost on the way
