@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from aimstors.core.db import Database
+from aimstors.core.db import Database, Scope
 from aimstors.core.db.base import Base
 from aimstors.core.db.migrate import current_revision, head_revision, include_name, upgrade
 
@@ -43,3 +45,23 @@ async def test_database_errors_never_carry_the_values(db: Database) -> None:
                 {"t": 987654, "w": "16505550199"},  # no such tenant: a foreign-key violation
             )
     assert "16505550199" not in str(caught.value)
+
+
+@pytest.mark.sqlite_only
+async def test_write_transactions_of_one_process_take_turns_instead_of_meeting_sqlites_lock(db: Database) -> None:
+    order: list[str] = []
+    first_in = asyncio.Event()
+
+    async def writer(name: str, hold: float) -> None:
+        async with db.connect(Scope.system(), write=True):
+            order.append(f"{name} in")
+            first_in.set()
+            await asyncio.sleep(hold)
+            async with db.write_turn():  # the same task already has the turn: no waiting for itself
+                order.append(f"{name} nested")
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(writer("a", 0.2))
+    await first_in.wait()
+    await asyncio.gather(first, writer("b", 0))
+    assert order == ["a in", "a nested", "a out", "b in", "b nested", "b out"]

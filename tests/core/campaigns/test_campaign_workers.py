@@ -64,7 +64,9 @@ async def test_a_scheduled_start_without_credits_fails_the_campaign_with_the_rea
 
 @pytest.mark.sqlite_only  # the dispatcher's logic; the same on both dialects
 async def test_pair_rate_defers_and_sends_later(make_world: WorldFactory) -> None:
-    world = await make_world(contacts=3, pair_rate_limit=1, pair_rate_window=1.0)
+    # A 3 s window: the second campaign starts inside it even on a loaded machine (with 1 s, a busy test run
+    # sometimes started it after the window, and nothing was deferred); the retry comes after 4 s either way.
+    world = await make_world(contacts=3, pair_rate_limit=1, pair_rate_window=3.0)
     db, tenant = world.db, world.shop.tenant_id
     first = await create_campaign(db, SYSTEM, name="first", template="promo", params=PARAMS)
     await send_campaign(world.services, SYSTEM, first.id, options=FAST_DISPATCH)

@@ -26,7 +26,6 @@ from aimstors.core.db.bulk import BulkInsert
 from aimstors.core.db.models import WebhookEvent
 from aimstors.core.ids import uuid7
 from aimstors.core.inbound.jobs import PROCESS_KIND, WEBHOOK_QUEUE, EventRef, process_payload
-from aimstors.core.inbound.locks import sqlite_writer
 from aimstors.core.queue import JobSpec, enqueue_many
 
 __all__ = ["EVENTS", "AsyncEventStore", "EventStore", "Receipt", "event_store_for", "events_insert", "plan"]
@@ -107,7 +106,7 @@ class AsyncEventStore:
         query = select(_c.id, _c.received_at, _c.body_sha256).where(
             _c.body_sha256.in_(list(deliveries)), _c.received_at >= since
         )
-        async with sqlite_writer(self.db), self.db.connect(Scope.system(), write=True) as conn:
+        async with self.db.connect(Scope.system(), write=True) as conn:
             seen = (await conn.execute(query)).all()
             fates, rows, job = plan(deliveries, seen, now)
             if job is not None:

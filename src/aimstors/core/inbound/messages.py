@@ -8,13 +8,16 @@ displayable ``body``: the text, a caption, the chosen button or row, a reaction'
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core.channel import InboundMessage, MessageType
+from aimstors.core.db.bulk import BulkInsert
 from aimstors.core.db.models import Message
 from aimstors.core.ids import uuid7
 
@@ -93,7 +96,14 @@ def inbound_row(
     }
 
 
+@functools.cache
+def _bulk_insert(dialect: Dialect) -> BulkInsert:
+    return BulkInsert(MESSAGES, dialect)
+
+
 async def insert_rows(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """One multi-row INSERT (on SQLite an executemany would hand the GIL over once per row)."""
+    """Multi-row INSERTs at the driver level (on SQLite an executemany would hand the GIL over once per row, and
+    SQLAlchemy compiles a multi-row ``values()`` anew for every row count: ~10 ms a batch)."""
+    bulk = _bulk_insert(conn.dialect)
     for start in range(0, len(rows), _INSERT_ROWS):
-        await conn.execute(insert(MESSAGES).values(list(rows[start : start + _INSERT_ROWS])))
+        await conn.exec_driver_sql(*bulk(rows[start : start + _INSERT_ROWS]))

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core.channel import MalformedWebhook, StatusKind, parse_event
@@ -48,7 +48,7 @@ from aimstors.core.inbound.consent import (
 from aimstors.core.inbound.contacts import CONTACTS, Sender, sender_of, upsert_senders
 from aimstors.core.inbound.conversations import ConversationKey, open_conversations
 from aimstors.core.inbound.jobs import PROCESS_KIND, RECONCILE_DELAYS, WEBHOOK_QUEUE, EventRef, process_payload
-from aimstors.core.inbound.locks import lock_names, sqlite_writer
+from aimstors.core.inbound.locks import lock_names
 from aimstors.core.inbound.messages import existing_wamids, inbound_row, insert_rows, keyword_text
 from aimstors.core.inbound.plan import (
     EventOutcome,
@@ -140,16 +140,18 @@ class InboundProcessor:
     # ----------------------------------------------------------------------------------------------- reading
 
     async def _load(self, refs: Sequence[EventRef]) -> list[tuple[EventRef, bytes]]:
-        lo, hi = refs[0].received_at, max(r.received_at for r in refs)
-        keys = [(r.id, r.received_at) for r in refs]
+        lo, hi = min(r.received_at for r in refs), max(r.received_at for r in refs)
+        wanted = set(refs)
         async with self.db.connect(Scope.system()) as conn:
+            # By id (the primary key's first column: an index lookup on both dialects; a row-value IN made
+            # SQLite scan the table), within the batch's time range (Postgres reads only those partitions).
             rows = await conn.execute(
                 select(_e.id, _e.received_at, _e.body).where(
-                    _e.received_at >= lo, _e.received_at <= hi, tuple_(_e.id, _e.received_at).in_(keys)
+                    _e.id.in_([r.id for r in refs]), _e.received_at >= lo, _e.received_at <= hi
                 )
             )
             found = [(EventRef(r.id, r.received_at), bytes(r.body)) for r in rows]
-        return sorted(found)
+        return sorted(ref_body for ref_body in found if ref_body[0] in wanted)
 
     async def _parse(self, rows: list[tuple[EventRef, bytes]]) -> list[ParsedEvent]:
         if sum(len(body) for _, body in rows) > _PARSE_IN_THREAD_BYTES:
@@ -163,7 +165,7 @@ class InboundProcessor:
     ) -> tuple[list[EventOutcome], list[DomainEvent]]:
         now = utcnow()
         events: list[DomainEvent] = []
-        async with sqlite_writer(self.db), self.db.connect(Scope.system(), write=True) as conn:
+        async with self.db.connect(Scope.system(), write=True) as conn:
             routes = await load_routes(conn, *ids_to_route(parsed))
             work, outcomes = build_plan(parsed, routes)
             for tenant_id in sorted(work):
@@ -185,7 +187,7 @@ class InboundProcessor:
             log.error("webhook event %s could not be processed: %s", only.ref.id, type(error).__name__)
             log.debug("webhook event %s failure", only.ref.id, exc_info=error)
             outcome = EventOutcome(only.ref, error=f"{type(error).__name__}: {str(error)[:500]}")
-            async with sqlite_writer(self.db), self.db.connect(Scope.system(), write=True) as conn:
+            async with self.db.connect(Scope.system(), write=True) as conn:
                 await _record_outcomes(conn, [outcome], utcnow())
             return ProcessReport(Counter({"failed": 1}))
         report = ProcessReport()

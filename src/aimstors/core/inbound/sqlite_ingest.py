@@ -48,7 +48,6 @@ from aimstors.core.db.bulk import BulkInsert
 from aimstors.core.db.engine import SQLITE_PRAGMAS
 from aimstors.core.errors import DatabaseUnavailable
 from aimstors.core.inbound.event_store import EVENTS, Receipt, events_insert, plan
-from aimstors.core.inbound.locks import sqlite_writer
 from aimstors.core.queue import job_rows, wake_local
 from aimstors.core.queue.claims import JOBS
 
@@ -309,7 +308,7 @@ class SqliteEventStore:
 
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
         now = dt.datetime.now(dt.UTC)
-        async with sqlite_writer(self.db):
+        async with self.db.write_turn():  # this process's other writers wait rather than meet SQLite's lock
             process = await self._writer()
             assert process.stdin is not None
             message = _ENCODE(_Batch(now, dict(deliveries)))
