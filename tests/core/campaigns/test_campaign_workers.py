@@ -65,7 +65,7 @@ async def test_a_scheduled_start_without_credits_fails_the_campaign_with_the_rea
 @pytest.mark.sqlite_only  # the dispatcher's logic; the same on both dialects
 async def test_pair_rate_defers_and_sends_later(make_world: WorldFactory) -> None:
     # A 3 s window: the second campaign starts inside it even on a loaded machine (with 1 s, a busy test run
-    # sometimes started it after the window, and nothing was deferred); the retry comes after 4 s either way.
+    # sometimes started it after the window, and nothing was deferred). Retries back off 1 s, then 4 s.
     world = await make_world(contacts=3, pair_rate_limit=1, pair_rate_window=3.0)
     db, tenant = world.db, world.shop.tenant_id
     first = await create_campaign(db, SYSTEM, name="first", template="promo", params=PARAMS)
@@ -75,7 +75,7 @@ async def test_pair_rate_defers_and_sends_later(make_world: WorldFactory) -> Non
     report = await Dispatcher(world.services, tenant, second.id, FAST_DISPATCH).run()
     assert report.stopped_because == "completed" and report.deferred >= 3 and report.accepted == 3
     rows = await recipients(db, tenant, second.id)
-    assert {r.state for r in rows} <= {"sent", "delivered", "read"} and all(r.attempts == 2 for r in rows)
+    assert {r.state for r in rows} <= {"sent", "delivered", "read"} and all(r.attempts >= 2 for r in rows)
 
 
 @pytest.mark.sqlite_only
