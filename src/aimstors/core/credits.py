@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aimstors.core import ledger
 from aimstors.core.db import Database, Scope
@@ -65,17 +66,14 @@ def _amount(text: str) -> int:
     return micro
 
 
-async def _audit(
-    db: Database, actor: Actor, tenant_id: int, action: str, receipt: ledger.Receipt, **extra: str
-) -> None:
-    """Record a credit move in the audit log (after the ledger committed it; a replay is not a new move)."""
-    if receipt.replayed:
-        return
-    from aimstors.core.tenancy.audit import record
+def _audit(actor: Actor, tenant_id: int, action: str, **extra: str) -> ledger.OnPosted:
+    """The audit entry of a credit move, written in the ledger's transaction: both commit, or neither does (a
+    replay writes nothing: it is not a new move)."""
+    from aimstors.core.tenancy.audit import record_in
 
-    async with db.session(Scope.tenant(tenant_id), write=True) as session:
-        await record(
-            session,
+    async def write(conn: AsyncConnection, receipt: ledger.Receipt) -> None:
+        await record_in(
+            conn,
             actor,
             tenant_id,
             action,
@@ -83,6 +81,8 @@ async def _audit(
             target_id=receipt.transaction_id,
             details={"amount_micro": receipt.amount, **extra},
         )
+
+    return write
 
 
 def _key(key: str | None) -> str:
@@ -95,8 +95,8 @@ async def topup(
     """Issue new credits to a tenant (platform admins only)."""
     micro = _amount(amount)
     tenant = await target_tenant(db, actor, slug, Action.CREDITS_TOPUP)
-    receipt = await ledger.topup(db, tenant.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id)
-    await _audit(db, actor, tenant.id, "credits.topup", receipt)
+    receipt = await ledger.topup(db, tenant.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id,
+                                 on_posted=_audit(actor, tenant.id, "credits.topup"))  # fmt: skip
     return MovementView(
         slug,
         receipt.kind,
@@ -115,9 +115,9 @@ async def allocate(
     source = await target_tenant(db, actor, from_slug, Action.CREDITS_ALLOCATE)
     target = await target_tenant(db, actor, to_slug, Action.CREDITS_ALLOCATE)
     receipt = await ledger.allocate(
-        db, source.id, target.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id
-    )
-    await _audit(db, actor, source.id, "credits.allocate", receipt, to=to_slug)
+        db, source.id, target.id, micro, key=_key(key), memo=memo, actor_user_id=actor.user_id,
+        on_posted=_audit(actor, source.id, "credits.allocate", to=to_slug),
+    )  # fmt: skip
     return MovementView(
         to_slug,
         receipt.kind,

@@ -49,3 +49,24 @@ async def test_bad_amounts_and_overdraw_change_nothing(tree: Tree) -> None:
         await credits.allocate(tree.db, reseller, "resell", "shop-a", "5.000001")
     assert (await credits.balance(tree.db, reseller, "resell")).available == "5"
     assert (await credits.balance(tree.db, reseller, "shop-a")).available == "0"
+
+
+async def test_a_credit_move_and_its_audit_entry_commit_together(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aimstors.core.tenancy import audit
+
+    await credits.topup(tree.db, tree.system, "resell", "100", key="t1")
+    reseller = await tree.actor("reseller@resell.test")
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "record_in", broken)
+        with pytest.raises(RuntimeError):
+            await credits.allocate(tree.db, reseller, "resell", "shop-a", "30", key="a1")
+    # No audit entry, so no move: the credits are where they were, and the same request can be made again.
+    assert (await credits.balance(tree.db, reseller, "resell")).available == "100"
+    moved = await credits.allocate(tree.db, reseller, "resell", "shop-a", "30", key="a1")
+    assert not moved.replayed
+    entries = await audit.list_audit(tree.db, tree.system, "resell")
+    assert [e.target_id for e in entries if e.action == "credits.allocate"] == [str(moved.transaction_id)]

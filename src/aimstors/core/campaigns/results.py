@@ -44,6 +44,7 @@ from aimstors.core.campaigns.materialise import RECIPIENTS
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import UsageEvent
 from aimstors.core.inbound.consent import MARKETING_LIMIT, ConsentChange, apply_consent, limit_marketing
+from aimstors.core.inbound.locks import lock_names
 from aimstors.core.inbound.usage import usage_id
 
 __all__ = ["Outcome", "ResultWriter", "WriteReport", "charge_key"]
@@ -120,6 +121,9 @@ class ResultWriter:
         scope = Scope.tenants({self.tenant_id, self.root_id})
         batch = None
         async with self.db.connect(scope, write=True) as conn:
+            # The wamids' locks first, as webhook processing takes them (same keys, same order: no deadlock):
+            # a status webhook and this batch then never both find "no usage event yet" for one message.
+            await lock_names(conn, self.tenant_id, [o.wamid for o in outcomes if o.wamid])
             await self._states(conn, outcomes, now)
             accepted = [o.recipient.id for o in outcomes if o.kind == "accepted"]
             if accepted:
@@ -172,6 +176,7 @@ class ResultWriter:
             return report
         batch = None
         async with self.db.connect(Scope.tenants({self.tenant_id, self.root_id}), write=True) as conn:
+            await lock_names(conn, self.tenant_id, [o.wamid for o in outcomes if o.wamid])  # as in write()
             charged = await self._charge(conn, ids, now)
             report.charged = len(charged)
             if charged and not spend and self.reservation_id is not None:

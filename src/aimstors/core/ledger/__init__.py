@@ -34,7 +34,7 @@ from aimstors.core.ledger.checkpoints import (
     rebuild_checkpoints,
 )
 from aimstors.core.ledger.history import HistoryEntry, history
-from aimstors.core.ledger.postings import Receipt
+from aimstors.core.ledger.postings import OnPosted, Receipt
 from aimstors.core.ledger.reservations import release, remaining, reserve, settle, spend_from_reservation
 from aimstors.core.ledger.transfers import allocate, spend, topup
 from aimstors.core.ledger.verification import Problem, VerifyReport, verify
@@ -46,6 +46,7 @@ __all__ = [
     "Checkpoint",
     "Currency",
     "HistoryEntry",
+    "OnPosted",
     "Problem",
     "Receipt",
     "VerifyReport",

@@ -92,6 +92,7 @@ class Movement:
 
 
 MovementBuilder = Callable[[AsyncConnection], Awaitable[Movement]]
+OnPosted = Callable[[AsyncConnection, Receipt], Awaitable[None]]
 
 
 def require_key(key: str) -> str:
@@ -108,8 +109,13 @@ def require_memo(memo: str) -> str:
     return memo
 
 
-async def post(db: Database, scope: Scope, movement: Movement | MovementBuilder) -> Receipt:
+async def post(
+    db: Database, scope: Scope, movement: Movement | MovementBuilder, *, on_posted: OnPosted | None = None
+) -> Receipt:
     """Apply a movement in one write transaction in ``scope`` (which must include every tenant it touches).
+
+    ``on_posted`` runs in that transaction once the movement is written (not for a replay): what must commit with
+    it or not at all, such as its audit entry.
 
     ``movement`` may be a builder, called inside the transaction before anything is locked, for operations that
     need to read first (a reservation's currency, the tenants' places in the tree); whatever it raises rolls the
@@ -121,6 +127,8 @@ async def post(db: Database, scope: Scope, movement: Movement | MovementBuilder)
             async with db.connect(scope, write=True) as conn:
                 built = movement if isinstance(movement, Movement) else await movement(conn)
                 receipt, due = await _apply(conn, built)
+                if on_posted is not None and not receipt.replayed:
+                    await on_posted(conn, receipt)
             break
         except IntegrityError as exc:
             if attempt == 2:

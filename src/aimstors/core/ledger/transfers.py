@@ -22,7 +22,7 @@ from aimstors.core.ledger.accounts import (
     revenue_account,
 )
 from aimstors.core.ledger.amounts import require_amount
-from aimstors.core.ledger.postings import Movement, Receipt, post, require_key, require_memo
+from aimstors.core.ledger.postings import Movement, OnPosted, Receipt, post, require_key, require_memo
 
 __all__ = ["allocate", "spend", "topup"]
 
@@ -36,6 +36,7 @@ async def topup(
     memo: str = "",
     actor_user_id: int | None = None,
     currency: str = "credits",
+    on_posted: OnPosted | None = None,
 ) -> Receipt:
     """Issue ``amount`` new credits to ``tenant_id``'s available account, drawn from the platform root's
     ``<currency>:issuance`` account (which may go negative: it is minus all credits ever issued).
@@ -54,7 +55,7 @@ async def topup(
         memo=require_memo(memo),
         actor_user_id=actor_user_id,
     )
-    return await post(db, Scope.tenants({tenant_id, mv.debit.tenant_id}), mv)
+    return await post(db, Scope.tenants({tenant_id, mv.debit.tenant_id}), mv, on_posted=on_posted)
 
 
 async def allocate(
@@ -67,6 +68,7 @@ async def allocate(
     memo: str = "",
     actor_user_id: int | None = None,
     currency: str = "credits",
+    on_posted: OnPosted | None = None,
 ) -> Receipt:
     """Move ``amount`` from one tenant's available credits to a tenant below it in the tree (a descendant by
     path: a reseller to its workspaces, the platform to anyone).
@@ -94,7 +96,7 @@ async def allocate(
             actor_user_id=actor_user_id,
         )
 
-    return await post(db, Scope.tenants({from_tenant_id, to_tenant_id}), build)
+    return await post(db, Scope.tenants({from_tenant_id, to_tenant_id}), build, on_posted=on_posted)
 
 
 async def spend(

@@ -6,15 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from aimstors.core.db import Database
 from aimstors.core.db.models import AuditEntry
 from aimstors.core.security import Action, Actor
 from aimstors.core.tenancy.access import target_tenant
 
-__all__ = ["AuditRecord", "list_audit", "record"]
+__all__ = ["AuditRecord", "list_audit", "record", "record_in"]
 
 
 async def record(
@@ -28,17 +28,42 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit row. ``details`` must hold no secrets, phone numbers or message bodies."""
-    session.add(
-        AuditEntry(
-            tenant_id=tenant_id,
-            actor_user_id=actor.user_id,
-            actor_kind="cli" if actor.is_system else actor.kind,
-            action=action,
-            target_type=target_type,
-            target_id=None if target_id is None else str(target_id),
-            details=details or {},
-        )
-    )
+    session.add(AuditEntry(**_values(actor, tenant_id, action, target_type, target_id, details)))
+
+
+async def record_in(
+    conn: AsyncConnection,
+    actor: Actor,
+    tenant_id: int,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """:func:`record` on a Core connection: for an audit row that must commit with a Core transaction (a
+    ledger movement)."""
+    values = _values(actor, tenant_id, action, target_type, target_id, details)
+    await conn.execute(insert(AuditEntry).values(**values))
+
+
+def _values(
+    actor: Actor,
+    tenant_id: int,
+    action: str,
+    target_type: str | None,
+    target_id: str | int | None,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "actor_user_id": actor.user_id,
+        "actor_kind": "cli" if actor.is_system else actor.kind,
+        "action": action,
+        "target_type": target_type,
+        "target_id": None if target_id is None else str(target_id),
+        "details": details or {},
+    }
 
 
 @dataclass(frozen=True, slots=True)
