@@ -69,10 +69,10 @@ def _amount(text: str) -> int:
 def _audit(actor: Actor, tenant_id: int, action: str, **extra: str) -> ledger.OnPosted:
     """The audit entry of a credit move, written in the ledger's transaction: both commit, or neither does (a
     replay writes nothing: it is not a new move)."""
-    from aimstors.core.tenancy.audit import record_in
+    from aimstors.core.tenancy.audit import record
 
     async def write(conn: AsyncConnection, receipt: ledger.Receipt) -> None:
-        await record_in(
+        await record(
             conn,
             actor,
             tenant_id,

@@ -61,7 +61,7 @@ async def test_a_credit_move_and_its_audit_entry_commit_together(tree: Tree, mon
         raise RuntimeError("the audit log is unavailable")
 
     with monkeypatch.context() as patch:
-        patch.setattr(audit, "record_in", broken)
+        patch.setattr(audit, "record", broken)
         with pytest.raises(RuntimeError):
             await credits.allocate(tree.db, reseller, "resell", "shop-a", "30", key="a1")
     # No audit entry, so no move: the credits are where they were, and the same request can be made again.

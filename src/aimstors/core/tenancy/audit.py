@@ -14,11 +14,11 @@ from aimstors.core.db.models import AuditEntry
 from aimstors.core.security import Action, Actor
 from aimstors.core.tenancy.access import target_tenant
 
-__all__ = ["AuditRecord", "list_audit", "record", "record_in"]
+__all__ = ["AuditRecord", "list_audit", "record"]
 
 
 async def record(
-    session: AsyncSession,
+    target: AsyncSession | AsyncConnection,
     actor: Actor,
     tenant_id: int,
     action: str,
@@ -27,24 +27,14 @@ async def record(
     target_id: str | int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Append one audit row. ``details`` must hold no secrets, phone numbers or message bodies."""
-    session.add(AuditEntry(**_values(actor, tenant_id, action, target_type, target_id, details)))
-
-
-async def record_in(
-    conn: AsyncConnection,
-    actor: Actor,
-    tenant_id: int,
-    action: str,
-    *,
-    target_type: str | None = None,
-    target_id: str | int | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """:func:`record` on a Core connection: for an audit row that must commit with a Core transaction (a
-    ledger movement)."""
+    """Append one audit row in ``target``'s transaction: an ORM session, or a Core connection (an entry that must
+    commit with a Core transaction, such as a ledger movement). ``details`` must hold no secrets, phone numbers
+    or message bodies."""
     values = _values(actor, tenant_id, action, target_type, target_id, details)
-    await conn.execute(insert(AuditEntry).values(**values))
+    if isinstance(target, AsyncSession):
+        target.add(AuditEntry(**values))
+    else:
+        await target.execute(insert(AuditEntry).values(**values))
 
 
 def _values(
