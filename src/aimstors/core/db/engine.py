@@ -25,10 +25,11 @@ from aimstors.core.settings import Settings
 
 __all__ = ["Database", "make_engine"]
 
+SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=15000",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous=NORMAL",
 )
 
@@ -155,7 +156,7 @@ class Database:
             raise DatabaseUnavailable(_describe_operational_error(exc)) from exc
 
     def _turn(self, write: bool) -> AbstractAsyncContextManager[None]:
-        return self.write_turn() if write and self.is_sqlite else nullcontext()
+        return self.write_turn() if write else nullcontext()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.engine import Dialect, make_url
 
 from aimstors.core.db import Database, Scope
@@ -28,7 +28,16 @@ from aimstors.core.ids import uuid7
 from aimstors.core.inbound.jobs import PROCESS_KIND, WEBHOOK_QUEUE, EventRef, process_payload
 from aimstors.core.queue import JobSpec, enqueue_many
 
-__all__ = ["EVENTS", "AsyncEventStore", "EventStore", "Receipt", "event_store_for", "events_insert", "plan"]
+__all__ = [
+    "EVENTS",
+    "AsyncEventStore",
+    "EventStore",
+    "Receipt",
+    "event_store_for",
+    "events_insert",
+    "plan",
+    "seen_query",
+]
 
 EVENTS: Final[Table] = cast(Table, WebhookEvent.__table__)
 _c = EVENTS.c
@@ -71,6 +80,11 @@ def events_insert(dialect: Dialect) -> BulkInsert:
     return BulkInsert(EVENTS, dialect, shared=_SHARED)
 
 
+def seen_query(digests: Sequence[str], since: dt.datetime) -> Select[tuple[uuid.UUID, dt.datetime, str]]:
+    """The events stored since ``since`` with one of ``digests`` (their bodies' SHA-256): earlier copies."""
+    return select(_c.id, _c.received_at, _c.body_sha256).where(_c.body_sha256.in_(digests), _c.received_at >= since)
+
+
 def plan(
     deliveries: Mapping[str, bytes], seen: Sequence[Any], now: dt.datetime
 ) -> tuple[dict[str, Receipt], list[dict[str, Any]], JobSpec | None]:
@@ -102,12 +116,8 @@ class AsyncEventStore:
 
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
         now = dt.datetime.now(dt.UTC)
-        since = now - self.dedupe_window
-        query = select(_c.id, _c.received_at, _c.body_sha256).where(
-            _c.body_sha256.in_(list(deliveries)), _c.received_at >= since
-        )
         async with self.db.connect(Scope.system(), write=True) as conn:
-            seen = (await conn.execute(query)).all()
+            seen = (await conn.execute(seen_query(list(deliveries), now - self.dedupe_window))).all()
             fates, rows, job = plan(deliveries, seen, now)
             if job is not None:
                 await conn.exec_driver_sql(*events_insert(conn.dialect)(rows))

@@ -45,9 +45,9 @@ from sqlalchemy.engine import Dialect, make_url
 
 from aimstors.core.db import Database
 from aimstors.core.db.bulk import BulkInsert
-from aimstors.core.db.engine import SQLITE_PRAGMAS
+from aimstors.core.db.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 from aimstors.core.errors import DatabaseUnavailable
-from aimstors.core.inbound.event_store import EVENTS, Receipt, events_insert, plan
+from aimstors.core.inbound.event_store import EVENTS, Receipt, events_insert, plan, seen_query
 from aimstors.core.queue import job_rows, wake_local
 from aimstors.core.queue.claims import JOBS
 
@@ -61,7 +61,6 @@ WAL_RESTART_FRAMES: Final = 65_536
 """A WAL longer than this many pages (256 MB) is started over before the next batch (see ``_restart_wal``):
 ~20-40 ms for that batch, about every 10 s under 5,000 deliveries/s."""
 RESTART_WAIT_MS: Final = 20  # how long that restart waits for readers of an older snapshot
-BUSY_TIMEOUT_MS: Final = 15_000  # as SQLITE_PRAGMAS
 
 _SQLITE: Final[Dialect] = sqlite.dialect()
 _c = EVENTS.c
@@ -77,7 +76,7 @@ class _Batch(msgspec.Struct, array_like=True):
     """Daemon → writer: the batch's time and its deliveries (SHA-256 → body)."""
 
     now: dt.datetime
-    deliveries: dict[str, bytes]
+    deliveries: Mapping[str, bytes]
 
 
 class _Answer(msgspec.Struct, array_like=True, omit_defaults=True):
@@ -118,7 +117,7 @@ class SqliteBatchWriter:
         self._checkpointer.start()
 
     def _open(self, *, autocheckpoint: bool) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=15, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         for pragma in SQLITE_PRAGMAS:
             conn.execute(pragma)
         if not autocheckpoint:
@@ -127,9 +126,12 @@ class SqliteBatchWriter:
 
     @staticmethod
     def _compile_seen(count: int) -> str:
-        marks = ", ".join("?" * count)
-        return (f"SELECT {_c.id.name}, {_c.received_at.name}, {_c.body_sha256.name} FROM {EVENTS.name} "
-                f"WHERE {_c.body_sha256.name} IN ({marks}) AND {_c.received_at.name} >= ?")  # fmt: skip
+        """:func:`seen_query` for ``count`` digests in SQLite's SQL: the digests' markers, then the time's."""
+        placeholder = dt.datetime.now(dt.UTC)
+        compiled = seen_query([""] * count, placeholder).compile(
+            dialect=_SQLITE, compile_kwargs={"render_postcompile": True}
+        )
+        return str(compiled)
 
     def store(self, deliveries: Mapping[str, bytes], now: dt.datetime) -> tuple[dict[str, Receipt], str | None]:
         """Store ``deliveries`` (SHA-256 → body) in one transaction: the fate of each, and the queue that got a
@@ -166,7 +168,7 @@ class SqliteBatchWriter:
         except sqlite3.Error:
             busy = 1
         finally:
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if not busy:
             self._wal_frames = 0
 
@@ -311,7 +313,7 @@ class SqliteEventStore:
         async with self.db.write_turn():  # this process's other writers wait rather than meet SQLite's lock
             process = await self._writer()
             assert process.stdin is not None
-            message = _ENCODE(_Batch(now, dict(deliveries)))
+            message = _ENCODE(_Batch(now, deliveries))
             try:
                 process.stdin.write(_FRAME.pack(len(message)) + message)
                 await process.stdin.drain()

@@ -163,9 +163,7 @@ async def get_by_name(
     waba_id: str | None = None,
 ) -> catalog.TemplateView:
     """Template ``name`` (in ``language`` when it exists in several) as the catalog shows it."""
-    tenant = await _tenant(services, actor, tenant_slug, Action.TEMPLATE_READ)
-    async with services.db.session(tenant.scope) as session:
-        template, _ = await find_one(session, tenant.id, name, language=language, waba_id=waba_id)
+    tenant, template = await _read_one(services, actor, name, language, tenant_slug, waba_id)
     return await catalog.get_template(services.db, actor, template.id, tenant_slug=tenant.slug)
 
 
@@ -179,11 +177,19 @@ async def lint_stored(
     waba_id: str | None = None,
 ) -> StoredLint:
     """Lint a stored template again (a draft before submitting it, or a copy synced from Meta)."""
+    _, template = await _read_one(services, actor, name, language, tenant_slug, waba_id)
+    findings = LINTER.lint(_definition(template))
+    return StoredLint(template.name, template.language, template.status, tuple(findings))
+
+
+async def _read_one(
+    services: Services, actor: Actor, name: str, language: str | None, tenant_slug: str | None, waba_id: str | None
+) -> tuple[TenantRef, Template]:
+    """The tenant (checked for reading templates) and its one template ``name`` (see :func:`find_one`)."""
     tenant = await _tenant(services, actor, tenant_slug, Action.TEMPLATE_READ)
     async with services.db.session(tenant.scope) as session:
         template, _ = await find_one(session, tenant.id, name, language=language, waba_id=waba_id)
-    findings = LINTER.lint(_definition(template))
-    return StoredLint(template.name, template.language, template.status, tuple(findings))
+    return tenant, template
 
 
 def _definition(template: Template) -> dict[str, Any]:
