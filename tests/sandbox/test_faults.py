@@ -72,10 +72,12 @@ async def test_reordered_statuses(graph: httpx.AsyncClient, receiver: Receiver, 
 
 async def test_dropped_callbacks(graph: httpx.AsyncClient, receiver: Receiver, remote: SandboxRemote) -> None:
     await remote.set_faults(drop=1.0)
-    for user in users(3):
-        await send(graph, template_message(to=user))
+    wamids = [(await send(graph, template_message(to=user))).json()["messages"][0]["id"] for user in users(3)]
     stats = await remote.wait_idle()
     assert receiver.statuses() == [] and stats["fault_dropped"] == 9
+    # the inspection API names what was thrown away, so a test can tell a lost callback from a bug
+    dropped = {(d["id"], d["status"]) for d in stats["dropped"] if d["kind"] == "status"}
+    assert dropped == {(w, s) for w in wamids for s in ("sent", "delivered", "read")}
 
 
 async def test_faults_from_config_and_partial_fractions(sandbox_config: Any, receiver: Receiver) -> None:

@@ -35,6 +35,7 @@ from aimstors.sandbox.state import Clock
 __all__ = ["Dispatcher", "Verification", "WebhookStats", "verify_webhook", "webhook_body"]
 
 log = logging.getLogger(__name__)
+DROPPED_KEPT = 1_000
 
 USER_AGENT = "facebookexternalua"
 
@@ -54,6 +55,8 @@ class WebhookStats:
     dropped_items: int = 0  # given up after max_attempts
     fault_dropped: int = 0
     fault_duplicated: int = 0
+    # what the drop fault threw away (the last DROPPED_KEPT), so a test can tell a lost callback from a bug
+    dropped: list[dict[str, Any]] = field(default_factory=list)
     no_destination: int = 0  # no webhook URL, or the app is not subscribed to the WABA
     in_flight_items: int = 0
     last_error: str | None = None
@@ -70,6 +73,7 @@ class WebhookStats:
             "dropped_items": self.dropped_items,
             "fault_dropped": self.fault_dropped,
             "fault_duplicated": self.fault_duplicated,
+            "dropped": self.dropped,
             "no_destination": self.no_destination,
             "last_error": self.last_error,
         }
@@ -174,6 +178,21 @@ class Dispatcher:
             except Exception:  # a bug here must not stop all webhooks; keep the loop alive
                 log.exception("webhook dispatcher step failed")
 
+    def _record_drop(self, event: Event) -> None:
+        stats = self.stats
+        stats.fault_dropped += 1
+        item = event.item
+        if event.kind == "status":
+            summary = {"kind": "status", "id": item.get("id"), "status": item.get("status"),
+                       "recipient_id": item.get("recipient_id")}  # fmt: skip
+        elif event.kind == "message":
+            summary = {"kind": "message", "id": item.get("message", {}).get("id")}
+        else:
+            summary = {"kind": event.kind}
+        stats.dropped.append(summary)
+        if len(stats.dropped) > DROPPED_KEPT:
+            del stats.dropped[: len(stats.dropped) - DROPPED_KEPT]
+
     def _pump(self) -> None:
         now = asyncio.get_running_loop().time()
         wall = int(self.clock.now())
@@ -186,7 +205,7 @@ class Dispatcher:
             assert scheduled.make is not None
             event = scheduled.make(wall)
             if self.faults.drop():
-                self.stats.fault_dropped += 1
+                self._record_drop(event)
                 continue
             if self.faults.duplicate():
                 self.stats.fault_duplicated += 1

@@ -43,12 +43,20 @@ async def test_faults_end_in_correct_states_and_an_explained_report(make_world: 
     assert all(c["accepted"] == 1 for c in counts.values())  # nobody twice
 
     rows = {r.wa_id: r for r in await recipients(db, tenant, campaign.id)}
-    for number in UNDELIVERABLE:
+    # The drop fault loses 5% of callbacks; a number whose "failed" callback was lost is, as far as we can know,
+    # still "sent". Every failure Meta did report is recorded.
+    webhooks = await world.remote.webhooks()
+    lost_failures = {d["recipient_id"] for d in webhooks["dropped"] if d.get("status") == "failed"}
+    failed = [n for n in UNDELIVERABLE if n not in lost_failures]
+    for number in failed:
         assert (rows[number].state, rows[number].error_code) == ("failed", 131026)
+    for number in lost_failures:
+        assert rows[number].state in ("sent", "unknown") and rows[number].error_code is None
     others = [r for n, r in rows.items() if n not in UNDELIVERABLE]
     assert {r.state for r in others} <= {"sent", "delivered", "read", "unknown"}
     assert all(r.state == "read" for r in others if r.read_at is not None)  # forward only, whatever the order
-    assert sum(r.state == "read" for r in others) >= len(others) * 0.8
+    lost_reads = {d["recipient_id"] for d in webhooks["dropped"] if d.get("status") == "read"}
+    assert all(r.state == "read" for r in others if r.wa_id in counts and r.wa_id not in lost_reads)
     assert all(r.attempt_id and r.wamid for r in rows.values() if r.state != "unknown")
     # A lost answer is settled by its status webhook when Meta had the message; one that never reached Meta (a
     # request that timed out before it was written, on a busy machine) stays unknown — and was not resent.
@@ -58,8 +66,8 @@ async def test_faults_end_in_correct_states_and_an_explained_report(make_world: 
     await finalise(db, tenant, campaign.id)
     result = await campaign_report(db, SYSTEM, campaign.id)
     assert result.campaign.state == "completed" and result.pending == 0
-    assert [(f.code, f.count) for f in result.failures] == [(131026, 2)]
-    assert "could not be delivered" in result.failures[0].explanation
+    assert [(f.code, f.count) for f in result.failures] == ([(131026, len(failed))] if failed else [])
+    assert not failed or "could not be delivered" in result.failures[0].explanation
     # Answers lost to timeouts were settled by their status webhooks (biz_opaque_callback_data) and charged once.
     assert result.unknown == len(never_reached) and (result.unknown_explanation is None) == (not never_reached)
     assert result.sent == 40 - len(never_reached)
