@@ -12,12 +12,14 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from tests.webhook_world import count
+from tests.webhook_world import count, envelope, status, statuses, template_status, text_message
 
 from aimstors.core.db import Database, Scope
 from aimstors.core.db.models import Job, WebhookEvent
 from aimstors.core.errors import DatabaseUnavailable
 from aimstors.core.inbound import PROCESS_KIND, IngestUnavailable, WebhookIngest
+from aimstors.core.inbound.event_store import event_time
+from aimstors.core.security.webhook_signature import meta_json_dumps
 
 
 @pytest.mark.sqlite_only
@@ -63,6 +65,38 @@ async def test_a_body_stored_earlier_is_a_duplicate_after_a_restart(db: Database
     await second.stop()
     assert again.duplicate and again.event_id == stored.event_id
     assert await count(db, WebhookEvent.__table__) == 1
+
+
+def test_a_delivery_is_indexed_by_its_latest_event_time() -> None:
+    two = statuses([status("wamid.A", "sent", 1_700_000_100), status("wamid.A", "read", 1_700_000_160)])
+    assert event_time(meta_json_dumps(two)) == 1_700_000_160
+    assert event_time(meta_json_dumps(text_message("hi", ts=1_700_000_200))) == 1_700_000_200
+    assert event_time(meta_json_dumps(template_status("123", "promo", "APPROVED", time=1_700_000_300))) == 1_700_000_300
+    # shapes nobody has seen, or no time at all: 0, never an error (the delivery is still stored)
+    assert event_time(meta_json_dumps(envelope([{"field": "new_thing", "value": [1, 2]}]))) == 0
+    assert event_time(b'{"entry": [{"changes": [{"value": {"statuses": [{"timestamp": "soon"}]}}]}]}') == 0
+    assert event_time(b'{"entry": "x"}') == event_time(b'{"x": 1}') == 0
+
+
+async def test_re_deliveries_with_different_event_times_in_one_batch_are_each_recognised(db: Database) -> None:
+    """A batch mixes deliveries from several seconds (and a re-delivery of last week's); each is matched only to
+    its own earlier copy, after a restart too, on both dialects."""
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    bodies = [meta_json_dumps(text_message(f"m{i}", ts=now - i)) for i in range(5)]
+    old = meta_json_dumps(statuses([status("wamid.OLD", "read", now - 6 * 86_400)]))
+    first = WebhookIngest(db, max_wait=0.05)
+    await first.start()
+    stored = await asyncio.gather(*(first.submit(b) for b in [*bodies[:3], old]))
+    await first.stop()
+    second = WebhookIngest(db, max_wait=0.05)  # nothing remembered: the table is asked
+    await second.start()
+    again = await asyncio.gather(*(second.submit(b) for b in [old, *bodies]))
+    await second.stop()
+    assert [r.duplicate for r in again] == [True, True, True, True, False, False]
+    assert [r.event_id for r in again[:4]] == [stored[3].event_id, *(r.event_id for r in stored[:3])]
+    async with db.session(Scope.system()) as session:
+        times = {body: t for body, t in await session.execute(select(WebhookEvent.body, WebhookEvent.event_time))}
+    assert times == {**{b: now - i for i, b in enumerate(bodies)}, old: now - 6 * 86_400}
 
 
 @pytest.mark.sqlite_only

@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import Select, Table, select
+import msgspec
+from sqlalchemy import BigInteger, Select, String, Table, and_, column, select, values
 from sqlalchemy.engine import Dialect, make_url
 
 from aimstors.core.db import Database, Scope
@@ -34,6 +35,7 @@ __all__ = [
     "EventStore",
     "Receipt",
     "event_store_for",
+    "event_time",
     "events_insert",
     "plan",
     "seen_query",
@@ -80,15 +82,69 @@ def events_insert(dialect: Dialect) -> BulkInsert:
     return BulkInsert(EVENTS, dialect, shared=_SHARED)
 
 
-def seen_query(digests: Sequence[str], since: dt.datetime) -> Select[tuple[uuid.UUID, dt.datetime, str]]:
-    """The events stored since ``since`` with one of ``digests`` (their bodies' SHA-256): earlier copies."""
-    return select(_c.id, _c.received_at, _c.body_sha256).where(_c.body_sha256.in_(digests), _c.received_at >= since)
+class _Timed(msgspec.Struct):
+    timestamp: str | int = 0
+
+
+class _Value(msgspec.Struct):
+    statuses: list[_Timed] = []
+    messages: list[_Timed] = []
+
+
+class _Change(msgspec.Struct):
+    value: _Value | None = None
+
+
+class _Entry(msgspec.Struct):
+    time: int = 0
+    changes: list[_Change] = []
+
+
+class _Body(msgspec.Struct):
+    entry: list[_Entry] = []
+
+
+_TIMED: Final = msgspec.json.Decoder(_Body)  # reads only the times; the rest of the document is skipped
+
+
+def event_time(body: bytes) -> int:
+    """The latest event time in a delivery (Unix seconds): its statuses' and messages' ``timestamp`` and its
+    entries' ``time``; 0 when it has none or a shape nobody has seen. A function of the bytes alone, so a
+    re-delivery (the same bytes) has the same time: the dedupe index is ordered by it."""
+    try:
+        parsed = _TIMED.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return 0
+    latest = 0
+    for entry in parsed.entry:
+        latest = max(latest, entry.time)
+        for change in entry.changes:
+            if change.value is None:
+                continue
+            for item in (*change.value.statuses, *change.value.messages):
+                stamp = item.timestamp
+                if isinstance(stamp, str):
+                    stamp = int(stamp) if stamp.isdigit() and len(stamp) < 19 else 0
+                latest = max(latest, stamp)
+    return latest if 0 <= latest < 2**62 else 0
+
+
+def seen_query(wanted: Sequence[tuple[int, str]], since: dt.datetime) -> Select[tuple[uuid.UUID, dt.datetime, str]]:
+    """The events stored since ``since`` with one of the ``wanted`` (event time, SHA-256) pairs: earlier copies.
+    One index search a delivery, however many distinct times the batch holds."""
+    pairs = values(column("event_time", BigInteger), column("body_sha256", String), name="wanted").data(list(wanted))
+    found = pairs.cte("wanted")
+    on = and_(_c.event_time == found.c.event_time, _c.body_sha256 == found.c.body_sha256)
+    return (
+        select(_c.id, _c.received_at, _c.body_sha256).select_from(found).join(EVENTS, on).where(_c.received_at >= since)
+    )
 
 
 def plan(
-    deliveries: Mapping[str, bytes], seen: Sequence[Any], now: dt.datetime
+    deliveries: Mapping[str, bytes], times: Mapping[str, int], seen: Sequence[Any], now: dt.datetime
 ) -> tuple[dict[str, Receipt], list[dict[str, Any]], JobSpec | None]:
-    """The fate of each delivery, the rows to insert and the processing job (None when all are duplicates)."""
+    """The fate of each delivery, the rows to insert and the processing job (None when all are duplicates).
+    ``times``: each digest's :func:`event_time`."""
     fates = {digest: Receipt(event_id, received_at, True) for event_id, received_at, digest in seen}
     rows: list[dict[str, Any]] = []
     for digest, body in deliveries.items():
@@ -96,8 +152,9 @@ def plan(
             continue
         event_id = uuid7()
         fates[digest] = Receipt(event_id, now, False)
-        rows.append({"id": event_id, "received_at": now, "tenant_id": None, "body": body, "body_sha256": digest,
-                     "status": "pending", "processed_at": None, "error": None})  # fmt: skip
+        rows.append({"id": event_id, "received_at": now, "tenant_id": None, "body": body,
+                     "body_sha256": digest, "event_time": times[digest], "status": "pending",
+                     "processed_at": None, "error": None})  # fmt: skip
     if not rows:
         return fates, rows, None
     job = JobSpec(PROCESS_KIND, process_payload(EventRef(r["id"], now) for r in rows), queue=WEBHOOK_QUEUE)
@@ -117,8 +174,10 @@ class AsyncEventStore:
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
         now = dt.datetime.now(dt.UTC)
         async with self.db.connect(Scope.system(), write=True) as conn:
-            seen = (await conn.execute(seen_query(list(deliveries), now - self.dedupe_window))).all()
-            fates, rows, job = plan(deliveries, seen, now)
+            times = {digest: event_time(body) for digest, body in deliveries.items()}
+            query = seen_query([(times[d], d) for d in deliveries], now - self.dedupe_window)
+            seen = (await conn.execute(query)).all()
+            fates, rows, job = plan(deliveries, times, seen, now)
             if job is not None:
                 await conn.exec_driver_sql(*events_insert(conn.dialect)(rows))
                 await enqueue_many(self.db, [job], conn=conn)

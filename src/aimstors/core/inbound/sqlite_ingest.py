@@ -47,7 +47,7 @@ from aimstors.core.db import Database
 from aimstors.core.db.bulk import BulkInsert
 from aimstors.core.db.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 from aimstors.core.errors import DatabaseUnavailable
-from aimstors.core.inbound.event_store import EVENTS, Receipt, events_insert, plan, seen_query
+from aimstors.core.inbound.event_store import EVENTS, Receipt, event_time, events_insert, plan, seen_query
 from aimstors.core.queue import job_rows, wake_local
 from aimstors.core.queue.claims import JOBS
 
@@ -126,9 +126,10 @@ class SqliteBatchWriter:
 
     @staticmethod
     def _compile_seen(count: int) -> str:
-        """:func:`seen_query` for ``count`` digests in SQLite's SQL: the digests' markers, then the time's."""
+        """:func:`seen_query` for ``count`` deliveries in SQLite's SQL: each one's time and digest markers,
+        then the window's start."""
         placeholder = dt.datetime.now(dt.UTC)
-        compiled = seen_query([""] * count, placeholder).compile(
+        compiled = seen_query([(0, "")] * count, placeholder).compile(
             dialect=_SQLITE, compile_kwargs={"render_postcompile": True}
         )
         return str(compiled)
@@ -139,12 +140,14 @@ class SqliteBatchWriter:
         conn = self._conn
         if self._wal_frames > WAL_RESTART_FRAMES:
             self._restart_wal()
-        digests = list(deliveries)
+        times = {digest: event_time(body) for digest, body in deliveries.items()}
+        wanted = [value for pair in times.items() for value in reversed(pair)]  # time, digest, time, digest, …
+        sql = self._seen_sql(len(times))
         conn.execute("BEGIN IMMEDIATE")
         try:
-            found = conn.execute(self._seen_sql(len(digests)), (*digests, self._since(now - self.dedupe_window)))
+            found = conn.execute(sql, (*wanted, self._since(now - self.dedupe_window)))
             seen = [(self._id(i), self._received_at(r), digest) for i, r, digest in found.fetchall()]
-            fates, rows, job = plan(deliveries, seen, now)
+            fates, rows, job = plan(deliveries, times, seen, now)
             if job is not None:
                 conn.execute(*self._events(rows))
                 conn.execute(*self._jobs(job_rows([job], now)))
