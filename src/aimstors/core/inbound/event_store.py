@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
@@ -38,7 +38,10 @@ __all__ = [
     "event_time",
     "events_insert",
     "plan",
+    "seen_parameters",
     "seen_query",
+    "seen_rows",
+    "seen_statement",
 ]
 
 EVENTS: Final[Table] = cast(Table, WebhookEvent.__table__)
@@ -140,6 +143,40 @@ def seen_query(wanted: Sequence[tuple[int, str]], since: dt.datetime) -> Select[
     )
 
 
+@functools.lru_cache(maxsize=2048)
+def seen_statement(dialect: Dialect, count: int) -> str:
+    """:func:`seen_query` for ``count`` deliveries in ``dialect``'s SQL, compiled once per size: its parameters
+    are each delivery's event time and digest, in turn, then the window's start. (Compiling the query afresh
+    cost the Postgres ingest ~90 µs of the event loop's time per delivery.)"""
+    query = seen_query([(0, "")] * count, dt.datetime.now(dt.UTC))
+    return str(query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))
+
+
+@functools.cache
+def _seen_conversions(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
+    """``dialect``'s conversions for a seen statement at the driver level: the window's start in, ids and
+    times out (the ones SQLAlchemy applies when it runs the statement itself)."""
+
+    def conversion(column: str, kind: str) -> Callable[[Any], Any]:
+        impl = _c[column].type.dialect_impl(dialect)
+        process = impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, None)
+        return process if process is not None else (lambda value: value)
+
+    return conversion("received_at", "bind"), conversion("id", "result"), conversion("received_at", "result")
+
+
+def seen_parameters(dialect: Dialect, times: Mapping[str, int], since: dt.datetime) -> tuple[Any, ...]:
+    """The parameters of :func:`seen_statement`: time, digest, time, digest, …, then the window's start."""
+    to_driver = _seen_conversions(dialect)[0]
+    return (*(value for digest, time in times.items() for value in (time, digest)), to_driver(since))
+
+
+def seen_rows(dialect: Dialect, found: Iterable[Sequence[Any]]) -> list[tuple[uuid.UUID, dt.datetime, str]]:
+    """What :func:`seen_statement` returned, as Python values: (event id, received at, digest)."""
+    _, to_id, to_time = _seen_conversions(dialect)
+    return [(to_id(event_id), to_time(received_at), digest) for event_id, received_at, digest in found]
+
+
 def plan(
     deliveries: Mapping[str, bytes], times: Mapping[str, int], seen: Sequence[Any], now: dt.datetime
 ) -> tuple[dict[str, Receipt], list[dict[str, Any]], JobSpec | None]:
@@ -175,8 +212,11 @@ class AsyncEventStore:
         now = dt.datetime.now(dt.UTC)
         async with self.db.connect(Scope.system(), write=True) as conn:
             times = {digest: event_time(body) for digest, body in deliveries.items()}
-            query = seen_query([(times[d], d) for d in deliveries], now - self.dedupe_window)
-            seen = (await conn.execute(query)).all()
+            statement = seen_statement(conn.dialect, len(times))
+            found = await conn.exec_driver_sql(
+                statement, seen_parameters(conn.dialect, times, now - self.dedupe_window)
+            )
+            seen = seen_rows(conn.dialect, found)
             fates, rows, job = plan(deliveries, times, seen, now)
             if job is not None:
                 await conn.exec_driver_sql(*events_insert(conn.dialect)(rows))

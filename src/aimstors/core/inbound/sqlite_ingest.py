@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import logging
 import signal
 import sqlite3
@@ -36,8 +35,8 @@ import struct
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO, Final
+from collections.abc import Mapping
+from typing import BinaryIO, Final
 
 import msgspec
 from sqlalchemy.dialects import sqlite
@@ -47,7 +46,15 @@ from aimstors.core.db import Database
 from aimstors.core.db.bulk import BulkInsert
 from aimstors.core.db.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 from aimstors.core.errors import DatabaseUnavailable
-from aimstors.core.inbound.event_store import EVENTS, Receipt, event_time, events_insert, plan, seen_query
+from aimstors.core.inbound.event_store import (
+    Receipt,
+    event_time,
+    events_insert,
+    plan,
+    seen_parameters,
+    seen_rows,
+    seen_statement,
+)
 from aimstors.core.queue import job_rows, wake_local
 from aimstors.core.queue.claims import JOBS
 
@@ -63,13 +70,6 @@ WAL_RESTART_FRAMES: Final = 65_536
 RESTART_WAIT_MS: Final = 20  # how long that restart waits for readers of an older snapshot
 
 _SQLITE: Final[Dialect] = sqlite.dialect()
-_c = EVENTS.c
-
-
-def _processor(column: str, kind: str) -> Callable[[Any], Any]:
-    impl = _c[column].type.dialect_impl(_SQLITE)
-    process = impl.bind_processor(_SQLITE) if kind == "bind" else impl.result_processor(_SQLITE, None)
-    return process if process is not None else (lambda value: value)
 
 
 class _Batch(msgspec.Struct, array_like=True):
@@ -106,10 +106,6 @@ class SqliteBatchWriter:
         self._conn = self._open(autocheckpoint=False)
         self._events = events_insert(_SQLITE)
         self._jobs = BulkInsert(JOBS, _SQLITE, on_conflict_do_nothing="dedupe_key")
-        self._since = _processor("received_at", "bind")
-        self._id = _processor("id", "result")
-        self._received_at = _processor("received_at", "result")
-        self._seen_sql = functools.lru_cache(maxsize=1024)(self._compile_seen)
         self._wal_frames = 0  # the WAL's length at the last background checkpoint
         self._written = threading.Event()  # set by a commit, cleared by the checkpoint that follows it
         self._closed = threading.Event()
@@ -124,16 +120,6 @@ class SqliteBatchWriter:
             conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread does it, off the commit path
         return conn
 
-    @staticmethod
-    def _compile_seen(count: int) -> str:
-        """:func:`seen_query` for ``count`` deliveries in SQLite's SQL: each one's time and digest markers,
-        then the window's start."""
-        placeholder = dt.datetime.now(dt.UTC)
-        compiled = seen_query([(0, "")] * count, placeholder).compile(
-            dialect=_SQLITE, compile_kwargs={"render_postcompile": True}
-        )
-        return str(compiled)
-
     def store(self, deliveries: Mapping[str, bytes], now: dt.datetime) -> tuple[dict[str, Receipt], str | None]:
         """Store ``deliveries`` (SHA-256 → body) in one transaction: the fate of each, and the queue that got a
         processing job (None when every delivery was a duplicate)."""
@@ -141,12 +127,11 @@ class SqliteBatchWriter:
         if self._wal_frames > WAL_RESTART_FRAMES:
             self._restart_wal()
         times = {digest: event_time(body) for digest, body in deliveries.items()}
-        wanted = [value for pair in times.items() for value in reversed(pair)]  # time, digest, time, digest, …
-        sql = self._seen_sql(len(times))
+        sql = seen_statement(_SQLITE, len(times))
         conn.execute("BEGIN IMMEDIATE")
         try:
-            found = conn.execute(sql, (*wanted, self._since(now - self.dedupe_window)))
-            seen = [(self._id(i), self._received_at(r), digest) for i, r, digest in found.fetchall()]
+            found = conn.execute(sql, seen_parameters(_SQLITE, times, now - self.dedupe_window))
+            seen = seen_rows(_SQLITE, found.fetchall())
             fates, rows, job = plan(deliveries, times, seen, now)
             if job is not None:
                 conn.execute(*self._events(rows))
