@@ -65,3 +65,34 @@ async def test_write_transactions_of_one_process_take_turns_instead_of_meeting_s
     await first_in.wait()
     await asyncio.gather(first, writer("b", 0))
     assert order == ["a in", "a nested", "a out", "b in", "b nested", "b out"]
+
+
+@pytest.mark.sqlite_only
+async def test_an_urgent_write_turn_goes_before_waiting_ordinary_ones_and_a_cancelled_waiter_loses_nothing(
+    db: Database,
+) -> None:
+    """The webhook ingest (urgent) commits before inbound processing that queued earlier (ordinary)."""
+    order: list[str] = []
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with db.write_turn():
+            held.set()
+            await release.wait()
+
+    async def writer(name: str, *, urgent: bool = False) -> None:
+        async with db.write_turn(urgent=urgent):
+            order.append(name)
+
+    first = asyncio.create_task(holder())
+    await held.wait()
+    waiting = [asyncio.create_task(writer("processing 1")), asyncio.create_task(writer("gone"))]
+    waiting += [asyncio.create_task(writer("processing 2")), asyncio.create_task(writer("ingest", urgent=True))]
+    await asyncio.sleep(0.01)  # all four are queued
+    waiting[1].cancel()  # a caller that went away
+    release.set()
+    await asyncio.gather(first, *waiting, return_exceptions=True)
+    assert order == ["ingest", "processing 1", "processing 2"]
+    async with asyncio.timeout(5):
+        await writer("after")  # the turn is free again
+    assert order[-1] == "after"

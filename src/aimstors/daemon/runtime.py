@@ -107,7 +107,10 @@ class Runtime:
             await self.ingest.start()
         if "worker" in self.roles:
             settings = self.services.settings
-            registry = instrumented(build_registry(self.services), self.metrics)
+            # With the ingest in this process, processing yields to it while deliveries wait: both share one event
+            # loop (and, on SQLite, one write lock), and Meta must be answered first.
+            yield_to = self.ingest.yield_to_deliveries if self.ingest is not None else None
+            registry = instrumented(build_registry(self.services, yield_to=yield_to), self.metrics)
             self.worker = Worker(
                 self.services.db, registry, queues=settings.worker_queues, concurrency=settings.worker_concurrency
             )

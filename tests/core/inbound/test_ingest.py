@@ -8,6 +8,7 @@ import hashlib
 import os
 import signal
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import select
@@ -149,3 +150,39 @@ async def test_under_steady_writes_the_wal_is_started_over_instead_of_growing(
     finally:
         writer.close()
     assert await count(db, WebhookEvent.__table__) == 11 * 50  # nothing lost on the way
+
+
+async def test_work_sharing_the_process_yields_while_the_ingest_is_behind(db: Database) -> None:
+    """Inbound processing in the serving process waits (bounded) while deliveries wait; otherwise not at all."""
+    ingest = WebhookIngest(db)
+    await ingest.start()
+    try:
+        assert not ingest.behind and await ingest.yield_to_deliveries(longest=1.0) < 0.05
+        await asyncio.sleep(0.001)  # the ingest's probe of the event loop is asleep
+        time.sleep(0.06)
+        await asyncio.sleep(0.001)
+        assert ingest.behind  # the loop woke the ingest's probe late
+        waited = await ingest.yield_to_deliveries(longest=0.05)
+        assert waited >= 0.05  # held back while behind, but never longer than asked
+    finally:
+        await ingest.stop()
+
+
+async def test_processing_pauses_before_each_batch(db: Database) -> None:
+    from aimstors.core.events import EventBus
+    from aimstors.core.inbound.jobs import EventRef
+    from aimstors.core.inbound.processor import InboundProcessor
+
+    pauses = 0
+
+    async def pause() -> None:
+        nonlocal pauses
+        pauses += 1
+
+    ingest = WebhookIngest(db, max_wait=0.05)
+    await ingest.start()
+    receipts = await asyncio.gather(*(ingest.submit(f'{{"n": {i}}}'.encode()) for i in range(130)))
+    await ingest.stop()
+    processor = InboundProcessor(db, EventBus(), batch_size=64, pause=pause)
+    report = await processor.process(EventRef(r.event_id, r.received_at) for r in receipts)
+    assert pauses == 3 and report.events == 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
@@ -105,26 +106,26 @@ class Database:
         self.write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=False)
-        self._write_lock: asyncio.Lock | None = None
+        self._write_turns = _Turns()
         self._write_owner: asyncio.Task[Any] | None = None
 
     @asynccontextmanager
-    async def write_turn(self) -> AsyncIterator[None]:
+    async def write_turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
         """Hold this process's turn to write a SQLite database (a no-op on Postgres, and inside a turn the
         current task already holds): see the class docstring. For writers outside :meth:`connect` and
-        :meth:`session`, such as the webhook ingest's writer process."""
+        :meth:`session`, such as the webhook ingest's writer process. ``urgent`` turns go before every waiting
+        ordinary one (the webhook ingest, whose answers Meta waits for, before inbound processing)."""
         task = asyncio.current_task()
         if not self.is_sqlite or task is None or self._write_owner is task:
             yield
             return
-        if self._write_lock is None:
-            self._write_lock = asyncio.Lock()
-        async with self._write_lock:
-            self._write_owner = task
-            try:
-                yield
-            finally:
-                self._write_owner = None
+        await self._write_turns.acquire(urgent)
+        self._write_owner = task
+        try:
+            yield
+        finally:
+            self._write_owner = None
+            self._write_turns.release()
 
     async def apply_scope(self, conn: AsyncConnection | AsyncSession, scope: Scope) -> None:
         """Set the tenant scope for the current transaction (Postgres row-level security); no-op on SQLite."""
@@ -160,6 +161,41 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _Turns:
+    """A first-come, first-served lock with a fast lane: an urgent waiter goes before every ordinary one."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._ordinary: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._held and not self._urgent and not self._ordinary:
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lane = self._urgent if urgent else self._ordinary
+        lane.append(turn)
+        try:
+            await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self.release()  # the turn came just as the waiter was cancelled: pass it on
+            elif turn in lane:
+                lane.remove(turn)
+            raise
+
+    def release(self) -> None:
+        """Hand the turn to the next waiter (urgent first), or free it."""
+        for lane in (self._urgent, self._ordinary):
+            while lane:
+                turn = lane.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # still held: it passes straight to that waiter
+                    return
+        self._held = False
 
 
 def _describe_operational_error(exc: OperationalError) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aimstors.core.inbound.consent import KeywordMatcher
 from aimstors.core.inbound.jobs import PROCESS_KIND, parse_process_payload
 from aimstors.core.inbound.processor import InboundProcessor
@@ -11,16 +13,19 @@ from aimstors.core.services import Services
 __all__ = ["processor_for", "register"]
 
 
-def processor_for(services: Services) -> InboundProcessor:
-    """The processor of this process, configured from settings (opt-out keywords) and publishing on its bus."""
+def processor_for(services: Services, *, pause: Callable[[], Awaitable[object]] | None = None) -> InboundProcessor:
+    """The processor of this process, configured from settings (opt-out keywords) and publishing on its bus;
+    ``pause`` is awaited before each batch (see :class:`InboundProcessor`)."""
     settings = services.settings
     keywords = KeywordMatcher(settings.optout_keywords, settings.optin_keywords)
-    return InboundProcessor(services.db, services.events, keywords=keywords)
+    return InboundProcessor(services.db, services.events, keywords=keywords, pause=pause)
 
 
-def register(registry: HandlerRegistry, services: Services) -> InboundProcessor:
+def register(
+    registry: HandlerRegistry, services: Services, *, pause: Callable[[], Awaitable[object]] | None = None
+) -> InboundProcessor:
     """Register the ``webhook.process`` handler on ``registry``; returns the processor it uses."""
-    processor = processor_for(services)
+    processor = processor_for(services, pause=pause)
 
     async def process_webhooks(job: JobContext) -> None:
         refs, reconcile_round = parse_process_payload(job.payload)

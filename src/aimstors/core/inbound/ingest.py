@@ -35,7 +35,14 @@ log = logging.getLogger("aimstors.webhooks")
 MAX_BODY_BYTES: Final = 3 * 1024 * 1024
 """Meta's webhook payloads are at most 3 MB; anything larger is refused (400) and not stored."""
 
-MAX_BATCH: Final = 1000  # one multi-row INSERT: 8 parameters a row, well under SQLite's 32,766
+MAX_BATCH: Final = 1000  # one multi-row INSERT: 9 parameters a row, well under SQLite's 32,766
+BEHIND_SLACK: Final = 0.010
+"""A batch whose oldest delivery waited this much longer than ``max_wait`` means the ingest is falling behind."""
+BEHIND_HOLD: Final = 0.100
+"""How long work that yields to the ingest (see :meth:`WebhookIngest.yield_to_deliveries`) holds back after that."""
+LOOP_PROBE: Final = 0.020
+"""How often the ingest checks that its event loop answers on time (a late wake-up by more than ``BEHIND_SLACK``
+means the loop is saturated: deliveries wait before they even reach the ingest)."""
 
 
 class IngestUnavailable(AimstorsError):
@@ -100,6 +107,9 @@ class WebhookIngest:
         self._inflight: dict[str, _Pending] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._accepting = False
+        self._behind_until = 0.0  # loop time until which the ingest counts as falling behind
+        self._yielding = asyncio.Lock()
+        self._probe: asyncio.Task[None] | None = None
 
     @property
     def event_store(self) -> EventStore:
@@ -116,6 +126,37 @@ class WebhookIngest:
         self._accepting = True
         await self._events.start()
         self._tasks = [asyncio.create_task(self._write_loop(), name=f"webhook-ingest-{i}") for i in range(self.writers)]
+        self._probe = asyncio.create_task(self._watch_loop(), name="webhook-ingest-probe")
+
+    @property
+    def behind(self) -> bool:
+        """Recently, deliveries waited longer than ``max_wait`` for their commit, or the event loop woke up late:
+        this process is busier than its deliveries allow."""
+        return self._accepting and asyncio.get_running_loop().time() < self._behind_until
+
+    def mark_behind(self) -> None:
+        self._behind_until = asyncio.get_running_loop().time() + BEHIND_HOLD
+
+    async def yield_to_deliveries(self, longest: float = 0.25) -> float:
+        """For work that shares this process's event loop and SQLite's write lock with the ingest (inbound
+        processing, when one process runs both): wait while the ingest is :attr:`behind`, at most ``longest``
+        seconds once it is this caller's turn (callers pass one at a time), so Meta's deliveries are answered
+        first and that work still gets a turn every ``longest`` seconds. Returns the seconds waited."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        async with self._yielding:
+            deadline = loop.time() + longest
+            while self.behind and (now := loop.time()) < deadline:  # noqa: ASYNC110 - a deadline that moves on
+                await asyncio.sleep(min(self._behind_until, deadline) - now)
+        return loop.time() - began
+
+    async def _watch_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LOOP_PROBE)
+            if loop.time() - before > LOOP_PROBE + BEHIND_SLACK:
+                self.mark_behind()
 
     async def stop(self) -> None:
         """Refuse new deliveries, commit the ones already submitted, then stop the writers."""
@@ -123,6 +164,10 @@ class WebhookIngest:
         for _ in self._tasks:
             self._queue.put_nowait(None)
         tasks, self._tasks = self._tasks, []
+        if self._probe is not None:
+            self._probe.cancel()
+            tasks.append(self._probe)
+            self._probe = None
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._events.close()
 
@@ -161,6 +206,8 @@ class WebhookIngest:
             # Wait for company only while the oldest delivery has waited less than max_wait: deliveries that
             # queued up behind the previous commit go with the next one at once.
             wait = first.since + self.max_wait - asyncio.get_running_loop().time()
+            if wait < -BEHIND_SLACK:
+                self.mark_behind()
             if not stop and len(batch) < self.max_batch and wait > 0:
                 await asyncio.sleep(wait)
                 stop = self._drain(batch)

@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -103,7 +103,13 @@ class InboundProcessor:
     """Applies stored webhook events to contacts, conversations, messages, recipients, templates and usage."""
 
     def __init__(
-        self, db: Database, events: EventBus, *, keywords: KeywordMatcher | None = None, batch_size: int = 64
+        self,
+        db: Database,
+        events: EventBus,
+        *,
+        keywords: KeywordMatcher | None = None,
+        batch_size: int = 64,
+        pause: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.db = db
         self.events = events
@@ -111,6 +117,9 @@ class InboundProcessor:
         # Events per write transaction: bounds how long processing holds SQLite's single write lock, which the
         # webhook ingest of the same database waits on.
         self.batch_size = batch_size
+        # Awaited before each batch: in a process that also ingests webhooks, it holds processing back while
+        # deliveries wait (WebhookIngest.yield_to_deliveries), so answering Meta comes first.
+        self.pause = pause
 
     async def process(self, refs: Iterable[EventRef], *, reconcile_round: int | None = 0) -> ProcessReport:
         """Process the stored events ``refs`` (missing ones are skipped). ``reconcile_round`` None: never
@@ -119,6 +128,8 @@ class InboundProcessor:
         wanted = sorted(set(refs))
         report = ProcessReport()
         for start in range(0, len(wanted), self.batch_size):
+            if self.pause is not None:
+                await self.pause()
             report.add(await self._process(wanted[start : start + self.batch_size], reconcile_round))
         return report
 

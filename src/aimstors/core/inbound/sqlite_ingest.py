@@ -298,7 +298,7 @@ class SqliteEventStore:
 
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
         now = dt.datetime.now(dt.UTC)
-        async with self.db.write_turn():  # this process's other writers wait rather than meet SQLite's lock
+        async with self.db.write_turn(urgent=True):  # other writers of this process wait; deliveries go first
             process = await self._writer()
             assert process.stdin is not None
             message = _ENCODE(_Batch(now, deliveries))
