@@ -10,6 +10,10 @@ request caps SQLite at ~900 deliveries/s on a 2-core machine; batching lifts tha
 
 Duplicates (a body whose SHA-256 was stored within ``dedupe_window``) are answered without a second row or job:
 recognised from a per-process memory of recent digests, from requests still in flight, or from the table.
+
+Work that shares the process (inbound processing, when one process runs both) yields to the ingest through
+:meth:`WebhookIngest.yield_to_deliveries` while it is :attr:`~WebhookIngest.behind`: Meta waits for the answers,
+processing can wait.
 """
 
 from __future__ import annotations
