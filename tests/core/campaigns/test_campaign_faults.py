@@ -5,6 +5,7 @@ sent at most once, and a report that explains each failure."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 import pytest
 from tests.core.campaigns.conftest import FAST_DISPATCH, WorldFactory
@@ -51,7 +52,8 @@ async def test_faults_end_in_correct_states_and_an_explained_report(make_world: 
     for number in failed:
         assert (rows[number].state, rows[number].error_code) == ("failed", 131026)
     for number in lost_failures:
-        assert rows[number].state in ("sent", "unknown") and rows[number].error_code is None
+        # (an earlier attempt's error, such as a 130429 throttle, may be on record; Meta's 131026 is not)
+        assert rows[number].state in ("sent", "unknown") and rows[number].error_code != 131026
     others = [r for n, r in rows.items() if n not in UNDELIVERABLE]
     assert {r.state for r in others} <= {"sent", "delivered", "read", "unknown"}
     assert all(r.state == "read" for r in others if r.read_at is not None)  # forward only, whatever the order
@@ -60,8 +62,12 @@ async def test_faults_end_in_correct_states_and_an_explained_report(make_world: 
     assert all(r.attempt_id and r.wamid for r in rows.values() if r.state != "unknown")
     # A lost answer is settled by its status webhook when Meta had the message; one that never reached Meta (a
     # request that timed out before it was written, on a busy machine) stays unknown — and was not resent.
+    # It also stays unknown, rarely, when every status callback about it was dropped.
     never_reached = {n for n, r in rows.items() if n not in counts}
-    assert {n for n, r in rows.items() if r.state == "unknown"} == never_reached and len(never_reached) <= 2
+    dropped = Counter(d["recipient_id"] for d in webhooks["dropped"] if d["kind"] == "status")
+    unheard = {n for n, c in counts.items() if dropped[n] == sum(v for k, v in c.items() if k != "accepted")}
+    unknown = {n for n, r in rows.items() if r.state == "unknown"}
+    assert never_reached <= unknown <= never_reached | unheard and len(never_reached) <= 2
 
     await finalise(db, tenant, campaign.id)
     result = await campaign_report(db, SYSTEM, campaign.id)
@@ -69,8 +75,8 @@ async def test_faults_end_in_correct_states_and_an_explained_report(make_world: 
     assert [(f.code, f.count) for f in result.failures] == ([(131026, len(failed))] if failed else [])
     assert not failed or "could not be delivered" in result.failures[0].explanation
     # Answers lost to timeouts were settled by their status webhooks (biz_opaque_callback_data) and charged once.
-    assert result.unknown == len(never_reached) and (result.unknown_explanation is None) == (not never_reached)
-    assert result.sent == 40 - len(never_reached)
+    assert result.unknown == len(unknown) and (result.unknown_explanation is None) == (not unknown)
+    assert result.sent == 40 - len(unknown)
     charged = sum(r.cost for r in rows.values())
     assert result.cost_micro == charged == 10_000 * sum(1 for r in rows.values() if r.charged_at)
     balances = await ledger.balances(db, tenant)
