@@ -18,6 +18,7 @@ import heapq
 import itertools
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,7 +57,7 @@ class WebhookStats:
     fault_dropped: int = 0
     fault_duplicated: int = 0
     # what the drop fault threw away (the last DROPPED_KEPT), so a test can tell a lost callback from a bug
-    dropped: list[dict[str, Any]] = field(default_factory=list)
+    dropped: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=DROPPED_KEPT))
     no_destination: int = 0  # no webhook URL, or the app is not subscribed to the WABA
     in_flight_items: int = 0
     last_error: str | None = None
@@ -73,7 +74,7 @@ class WebhookStats:
             "dropped_items": self.dropped_items,
             "fault_dropped": self.fault_dropped,
             "fault_duplicated": self.fault_duplicated,
-            "dropped": self.dropped,
+            "dropped": list(self.dropped),
             "no_destination": self.no_destination,
             "last_error": self.last_error,
         }
@@ -190,8 +191,6 @@ class Dispatcher:
         else:
             summary = {"kind": event.kind}
         stats.dropped.append(summary)
-        if len(stats.dropped) > DROPPED_KEPT:
-            del stats.dropped[: len(stats.dropped) - DROPPED_KEPT]
 
     def _pump(self) -> None:
         now = asyncio.get_running_loop().time()

@@ -34,14 +34,12 @@ __all__ = [
     "AsyncEventStore",
     "EventStore",
     "Receipt",
+    "SeenLookup",
     "event_store_for",
     "event_time",
     "events_insert",
     "plan",
-    "seen_parameters",
     "seen_query",
-    "seen_rows",
-    "seen_statement",
 ]
 
 EVENTS: Final[Table] = cast(Table, WebhookEvent.__table__)
@@ -144,18 +142,17 @@ def seen_query(wanted: Sequence[tuple[int, str]], since: dt.datetime) -> Select[
 
 
 @functools.lru_cache(maxsize=2048)
-def seen_statement(dialect: Dialect, count: int) -> str:
-    """:func:`seen_query` for ``count`` deliveries in ``dialect``'s SQL, compiled once per size: its parameters
-    are each delivery's event time and digest, in turn, then the window's start. (Compiling the query afresh
-    cost the Postgres ingest ~110 µs of the event loop's time per delivery.)"""
+def _seen_statement(dialect: Dialect, count: int) -> str:
+    """:func:`seen_query` for ``count`` deliveries in ``dialect``'s SQL, compiled once per size (compiling it
+    afresh cost the Postgres ingest ~110 µs of the event loop's time per delivery)."""
     query = seen_query([(0, "")] * count, dt.datetime.now(dt.UTC))
     return str(query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))
 
 
 @functools.cache
 def _seen_conversions(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
-    """``dialect``'s conversions for a seen statement at the driver level: the window's start in, ids and
-    times out (the ones SQLAlchemy applies when it runs the statement itself)."""
+    """``dialect``'s conversions for the seen statement at the driver level: the window's start in, ids and
+    times out (the ones SQLAlchemy applies when it runs a statement itself)."""
 
     def conversion(column: str, kind: str) -> Callable[[Any], Any]:
         impl = _c[column].type.dialect_impl(dialect)
@@ -165,16 +162,27 @@ def _seen_conversions(dialect: Dialect) -> tuple[Callable[[Any], Any], Callable[
     return conversion("received_at", "bind"), conversion("id", "result"), conversion("received_at", "result")
 
 
-def seen_parameters(dialect: Dialect, times: Mapping[str, int], since: dt.datetime) -> tuple[Any, ...]:
-    """The parameters of :func:`seen_statement`: time, digest, time, digest, …, then the window's start."""
-    to_driver = _seen_conversions(dialect)[0]
-    return (*(value for digest, time in times.items() for value in (time, digest)), to_driver(since))
+@dataclass(frozen=True, slots=True)
+class SeenLookup:
+    """The earlier copies of a batch, at the driver level: run ``statement`` with ``parameters``, then
+    :meth:`rows` of what it returned. ``times`` is each digest's :func:`event_time`, for :func:`plan`."""
 
+    dialect: Dialect
+    times: dict[str, int]
+    statement: str
+    parameters: tuple[Any, ...]
 
-def seen_rows(dialect: Dialect, found: Iterable[Sequence[Any]]) -> list[tuple[uuid.UUID, dt.datetime, str]]:
-    """What :func:`seen_statement` returned, as Python values: (event id, received at, digest)."""
-    _, to_id, to_time = _seen_conversions(dialect)
-    return [(to_id(event_id), to_time(received_at), digest) for event_id, received_at, digest in found]
+    @classmethod
+    def of(cls, dialect: Dialect, deliveries: Mapping[str, bytes], since: dt.datetime) -> SeenLookup:
+        times = {digest: event_time(body) for digest, body in deliveries.items()}
+        to_driver = _seen_conversions(dialect)[0]
+        parameters = (*(value for digest, time in times.items() for value in (time, digest)), to_driver(since))
+        return cls(dialect, times, _seen_statement(dialect, len(times)), parameters)
+
+    def rows(self, found: Iterable[Sequence[Any]]) -> list[tuple[uuid.UUID, dt.datetime, str]]:
+        """(event id, received at, digest) of each earlier copy found, as Python values."""
+        _, to_id, to_time = _seen_conversions(self.dialect)
+        return [(to_id(event_id), to_time(received_at), digest) for event_id, received_at, digest in found]
 
 
 def plan(
@@ -211,13 +219,9 @@ class AsyncEventStore:
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
         now = dt.datetime.now(dt.UTC)
         async with self.db.connect(Scope.system(), write=True) as conn:
-            times = {digest: event_time(body) for digest, body in deliveries.items()}
-            statement = seen_statement(conn.dialect, len(times))
-            found = await conn.exec_driver_sql(
-                statement, seen_parameters(conn.dialect, times, now - self.dedupe_window)
-            )
-            seen = seen_rows(conn.dialect, found)
-            fates, rows, job = plan(deliveries, times, seen, now)
+            lookup = SeenLookup.of(conn.dialect, deliveries, now - self.dedupe_window)
+            seen = lookup.rows(await conn.exec_driver_sql(lookup.statement, lookup.parameters))
+            fates, rows, job = plan(deliveries, lookup.times, seen, now)
             if job is not None:
                 await conn.exec_driver_sql(*events_insert(conn.dialect)(rows))
                 await enqueue_many(self.db, [job], conn=conn)

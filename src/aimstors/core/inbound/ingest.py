@@ -130,7 +130,6 @@ class WebhookIngest:
         self._accepting = True
         await self._events.start()
         self._tasks = [asyncio.create_task(self._write_loop(), name=f"webhook-ingest-{i}") for i in range(self.writers)]
-        self._probe = asyncio.create_task(self._watch_loop(), name="webhook-ingest-probe")
 
     @property
     def behind(self) -> bool:
@@ -138,7 +137,7 @@ class WebhookIngest:
         this process is busier than its deliveries allow."""
         return self._accepting and asyncio.get_running_loop().time() < self._behind_until
 
-    def mark_behind(self) -> None:
+    def _mark_behind(self) -> None:
         self._behind_until = asyncio.get_running_loop().time() + BEHIND_HOLD
 
     async def yield_to_deliveries(self, longest: float = 0.25) -> float:
@@ -148,6 +147,8 @@ class WebhookIngest:
         first and that work still gets a turn every ``longest`` seconds. Returns the seconds waited."""
         loop = asyncio.get_running_loop()
         began = loop.time()
+        if self._probe is None and self._accepting:  # only a process with work that yields needs the probe
+            self._probe = asyncio.create_task(self._watch_loop(), name="webhook-ingest-probe")
         async with self._yielding:
             deadline = loop.time() + longest
             while self.behind and (now := loop.time()) < deadline:  # noqa: ASYNC110 - a deadline that moves on
@@ -160,7 +161,7 @@ class WebhookIngest:
             before = loop.time()
             await asyncio.sleep(LOOP_PROBE)
             if loop.time() - before > LOOP_PROBE + BEHIND_SLACK:
-                self.mark_behind()
+                self._mark_behind()
 
     async def stop(self) -> None:
         """Refuse new deliveries, commit the ones already submitted, then stop the writers."""
@@ -211,7 +212,7 @@ class WebhookIngest:
             # queued up behind the previous commit go with the next one at once.
             wait = first.since + self.max_wait - asyncio.get_running_loop().time()
             if wait < -BEHIND_SLACK:
-                self.mark_behind()
+                self._mark_behind()
             if not stop and len(batch) < self.max_batch and wait > 0:
                 await asyncio.sleep(wait)
                 stop = self._drain(batch)

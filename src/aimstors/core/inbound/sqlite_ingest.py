@@ -46,15 +46,7 @@ from aimstors.core.db import Database
 from aimstors.core.db.bulk import BulkInsert
 from aimstors.core.db.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 from aimstors.core.errors import DatabaseUnavailable
-from aimstors.core.inbound.event_store import (
-    Receipt,
-    event_time,
-    events_insert,
-    plan,
-    seen_parameters,
-    seen_rows,
-    seen_statement,
-)
+from aimstors.core.inbound.event_store import Receipt, SeenLookup, events_insert, plan
 from aimstors.core.queue import job_rows, wake_local
 from aimstors.core.queue.claims import JOBS
 
@@ -128,13 +120,11 @@ class SqliteBatchWriter:
         conn = self._conn
         if self._wal_frames > WAL_RESTART_FRAMES:
             self._restart_wal()
-        times = {digest: event_time(body) for digest, body in deliveries.items()}
-        sql = seen_statement(_SQLITE, len(times))
+        lookup = SeenLookup.of(_SQLITE, deliveries, now - self.dedupe_window)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            found = conn.execute(sql, seen_parameters(_SQLITE, times, now - self.dedupe_window))
-            seen = seen_rows(_SQLITE, found.fetchall())
-            fates, rows, job = plan(deliveries, times, seen, now)
+            seen = lookup.rows(conn.execute(lookup.statement, lookup.parameters).fetchall())
+            fates, rows, job = plan(deliveries, lookup.times, seen, now)
             if job is not None:
                 conn.execute(*self._events(rows))
                 conn.execute(*self._jobs(job_rows([job], now)))
