@@ -341,10 +341,13 @@ async def prepare(url: str, outbound_count: int) -> list[str]:
 
 
 async def process(url: str, expected: int) -> dict[str, Any]:
-    """Drain the webhooks queue with one worker (as `aimstors worker --queues webhooks` does)."""
-    services = build(Settings(database_url=url, meta_app_secret=SECRET))
+    """Drain the webhooks queue with one worker, as `aimstors worker --queues webhooks` does (its default
+    concurrency: jobs loaded and parsed side by side, their writes grouped on SQLite)."""
+    settings = Settings(database_url=url, meta_app_secret=SECRET)
+    services = build(settings)
     try:
-        worker = Worker(services.db, build_registry(services), queues=["webhooks"], concurrency=4, poll_interval=0.05)
+        worker = Worker(services.db, build_registry(services), queues=["webhooks"],
+                        concurrency=settings.worker_concurrency, poll_interval=0.05)  # fmt: skip
         start = time.perf_counter()
         stats = await worker.run_until_idle()
         seconds = time.perf_counter() - start
