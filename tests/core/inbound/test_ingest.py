@@ -152,6 +152,42 @@ async def test_under_steady_writes_the_wal_is_started_over_instead_of_growing(
     assert await count(db, WebhookEvent.__table__) == 11 * 50  # nothing lost on the way
 
 
+@pytest.mark.sqlite_only
+async def test_the_writer_waits_out_another_process_writing_then_gives_up_cleanly(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process (a worker processing webhooks) holds SQLite's write lock: the writer stores its batch the
+    moment the lock is free; held past the busy timeout, the batch fails whole and the writer carries on."""
+    import threading
+
+    from aimstors.core.inbound import sqlite_ingest
+
+    path = str(make_url(db.url).database)
+    writer = sqlite_ingest.SqliteBatchWriter(path, dedupe_window=dt.timedelta(days=7))
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def one(body: bytes) -> dict[str, bytes]:
+        return {hashlib.sha256(body).hexdigest(): body}
+
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
+        fates, queue = writer.store(one(b'{"n": 1}'), dt.datetime.now(dt.UTC))
+        assert queue == "webhooks" and [f.duplicate for f in fates.values()] == [False]
+
+        monkeypatch.setattr(sqlite_ingest, "SQLITE_BUSY_TIMEOUT_MS", 200)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            writer.store(one(b'{"n": 2}'), dt.datetime.now(dt.UTC))
+        other.execute("COMMIT")
+        writer.store(one(b'{"n": 3}'), dt.datetime.now(dt.UTC))
+    finally:
+        writer.close()
+        other.close()
+    async with db.session(Scope.system()) as session:
+        assert sorted(await session.scalars(select(WebhookEvent.body))) == [b'{"n": 1}', b'{"n": 3}']
+
+
 async def test_work_sharing_the_process_yields_while_the_ingest_is_behind(db: Database) -> None:
     """Inbound processing in the serving process waits (bounded) while deliveries wait; otherwise not at all."""
     ingest = WebhookIngest(db)

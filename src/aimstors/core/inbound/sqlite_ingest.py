@@ -34,6 +34,7 @@ import sqlite3
 import struct
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from typing import BinaryIO, Final
@@ -62,6 +63,8 @@ WAL_RESTART_FRAMES: Final = 65_536
 """A WAL longer than this many pages (256 MB) is started over before the next batch (see ``_restart_wal``):
 ~20-40 ms for that batch, about every 10 s under 5,000 deliveries/s."""
 RESTART_WAIT_MS: Final = 20  # how long that restart waits for readers of an older snapshot
+BEGIN_RETRY: Final = 0.0005
+"""Seconds between tries for the write lock while another process holds it (see ``SqliteBatchWriter._begin``)."""
 
 _SQLITE: Final[Dialect] = sqlite.dialect()
 
@@ -121,7 +124,7 @@ class SqliteBatchWriter:
         if self._wal_frames > WAL_RESTART_FRAMES:
             self._restart_wal()
         lookup = SeenLookup.of(_SQLITE, deliveries, now - self.dedupe_window)
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             seen = lookup.rows(conn.execute(lookup.statement, lookup.parameters).fetchall())
             fates, rows, job = plan(deliveries, lookup.times, seen, now)
@@ -135,6 +138,26 @@ class SqliteBatchWriter:
             raise
         self._written.set()
         return fates, (job.queue if job is not None else None)
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE``, tried again every :data:`BEGIN_RETRY` while another process writes (a worker
+        process processing webhooks), up to the usual busy timeout. SQLite's own busy handler sleeps 1, 2, 5 …
+        100 ms between tries: against a worker whose transactions follow each other closely, the ingest kept
+        missing the gaps between them and fell seconds behind."""
+        conn = self._conn
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                        raise
+                time.sleep(BEGIN_RETRY)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
     def _restart_wal(self) -> None:
         """Start the WAL over from its beginning. Under steady writes the background checkpoints never find it
