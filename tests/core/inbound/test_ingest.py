@@ -100,15 +100,16 @@ async def test_re_deliveries_with_different_event_times_in_one_batch_are_each_re
     assert times == {**{b: now - i for i, b in enumerate(bodies)}, old: now - 6 * 86_400}
 
 
-@pytest.mark.sqlite_only
 async def test_a_dead_writer_process_fails_its_batch_and_the_next_one_starts_a_new_writer(db: Database) -> None:
-    from aimstors.core.inbound.sqlite_ingest import SqliteEventStore
+    from aimstors.core.inbound.writer_process import ProcessEventStore
 
     ingest = WebhookIngest(db, max_wait=0)
     await ingest.start()
     first = await ingest.submit(b'{"n": 1}')
     store = ingest.event_store
-    assert isinstance(store, SqliteEventStore) and store.writer_pid is not None
+    assert isinstance(store, ProcessEventStore) and store.writer_pid is not None
+    with open(f"/proc/{store.writer_pid}/cmdline", "rb") as cmdline:  # what `ps` shows every user
+        assert make_url(db.url).database.encode() not in cmdline.read()  # type: ignore[union-attr]
     os.kill(store.writer_pid, signal.SIGKILL)  # the writer dies between batches
     with pytest.raises(DatabaseUnavailable):
         await ingest.submit(b'{"n": 2}')  # Meta is answered 503 and sends it again
@@ -125,12 +126,12 @@ async def test_a_dead_writer_process_fails_its_batch_and_the_next_one_starts_a_n
 async def test_under_steady_writes_the_wal_is_started_over_instead_of_growing(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aimstors.core.inbound import sqlite_ingest
+    from aimstors.core.inbound import writer_process
 
-    monkeypatch.setattr(sqlite_ingest, "CHECKPOINT_INTERVAL", 0.05)
-    monkeypatch.setattr(sqlite_ingest, "WAL_RESTART_FRAMES", 20)
+    monkeypatch.setattr(writer_process, "CHECKPOINT_INTERVAL", 0.05)
+    monkeypatch.setattr(writer_process, "WAL_RESTART_FRAMES", 20)
     path = str(make_url(db.url).database)
-    writer = sqlite_ingest.SqliteBatchWriter(path, dedupe_window=dt.timedelta(days=7))
+    writer = writer_process.SqliteBatchWriter(path, dedupe_window=dt.timedelta(days=7))
 
     def batch(n: int) -> None:
         bodies = [f'{{"batch": {n}, "i": {i}}}'.encode() for i in range(50)]
@@ -160,10 +161,10 @@ async def test_the_writer_waits_out_another_process_writing_then_gives_up_cleanl
     moment the lock is free; held past the busy timeout, the batch fails whole and the writer carries on."""
     import threading
 
-    from aimstors.core.inbound import sqlite_ingest
+    from aimstors.core.inbound import writer_process
 
     path = str(make_url(db.url).database)
-    writer = sqlite_ingest.SqliteBatchWriter(path, dedupe_window=dt.timedelta(days=7))
+    writer = writer_process.SqliteBatchWriter(path, dedupe_window=dt.timedelta(days=7))
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
 
     def one(body: bytes) -> dict[str, bytes]:
@@ -175,7 +176,7 @@ async def test_the_writer_waits_out_another_process_writing_then_gives_up_cleanl
         fates, queue = writer.store(one(b'{"n": 1}'), dt.datetime.now(dt.UTC))
         assert queue == "webhooks" and [f.duplicate for f in fates.values()] == [False]
 
-        monkeypatch.setattr(sqlite_ingest, "SQLITE_BUSY_TIMEOUT_MS", 200)
+        monkeypatch.setattr(writer_process, "SQLITE_BUSY_TIMEOUT_MS", 200)
         other.execute("BEGIN IMMEDIATE")
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             writer.store(one(b'{"n": 2}'), dt.datetime.now(dt.UTC))

@@ -1,9 +1,11 @@
 """Writing a batch of webhook deliveries: dedupe, insert the raw events, enqueue their processing job — one
 transaction, in one of two ways.
 
-- :class:`AsyncEventStore` (Postgres): SQLAlchemy's async engine, as everywhere else.
-- :class:`~aimstors.core.inbound.sqlite_ingest.SqliteEventStore` (a SQLite file): a writer process of its own,
-  so storing does not compete with the event loop that serves the deliveries (see that module).
+- :class:`~aimstors.core.inbound.writer_process.ProcessEventStore` (a SQLite file, or Postgres): a writer
+  process of its own, so storing does not compete with the event loop that serves the deliveries (see that
+  module). On Postgres that process runs an :class:`AsyncEventStore`.
+- :class:`AsyncEventStore`: SQLAlchemy's async engine in this process, as everywhere else (an in-memory SQLite
+  database, which no other process can open).
 
 Both insert the events with one multi-row ``INSERT`` at the driver level: values shared by the batch (its time,
 its status) are converted once, not per row.
@@ -57,6 +59,8 @@ class Receipt:
 
 
 class EventStore(Protocol):
+    one_batch_at_a_time: bool  # True: the ingest runs one writer task (its batches queue up instead)
+
     async def start(self) -> None: ...
 
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
@@ -67,11 +71,11 @@ class EventStore(Protocol):
 
 
 def event_store_for(db: Database, *, dedupe_window: dt.timedelta) -> EventStore:
-    """The store for ``db``: the writer process on a SQLite file, the async engine otherwise."""
-    if db.is_sqlite and make_url(db.url).database not in (None, "", ":memory:"):
-        from aimstors.core.inbound.sqlite_ingest import SqliteEventStore
+    """The store for ``db``: the writer process, unless the database is a SQLite one in memory."""
+    if not db.is_sqlite or make_url(db.url).database not in (None, "", ":memory:"):
+        from aimstors.core.inbound.writer_process import ProcessEventStore
 
-        return SqliteEventStore(db, dedupe_window=dedupe_window)
+        return ProcessEventStore(db, dedupe_window=dedupe_window)
     return AsyncEventStore(db, dedupe_window=dedupe_window)
 
 
@@ -210,14 +214,22 @@ def plan(
 
 
 class AsyncEventStore:
-    """Through SQLAlchemy's async engine (asyncpg needs no thread, so nothing to save there)."""
+    """Through SQLAlchemy's async engine, batches side by side (the Postgres writer process runs one)."""
+
+    one_batch_at_a_time = False
 
     def __init__(self, db: Database, *, dedupe_window: dt.timedelta) -> None:
         self.db = db
         self.dedupe_window = dedupe_window
 
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
-        now = dt.datetime.now(dt.UTC)
+        return (await self.store_batch(deliveries, dt.datetime.now(dt.UTC)))[0]
+
+    async def store_batch(
+        self, deliveries: Mapping[str, bytes], now: dt.datetime
+    ) -> tuple[dict[str, Receipt], str | None]:
+        """Store ``deliveries`` (SHA-256 → body) received at ``now`` in one transaction: the fate of each, and
+        the queue that got a processing job (None when every delivery was a duplicate)."""
         async with self.db.connect(Scope.system(), write=True) as conn:
             lookup = SeenLookup.of(conn.dialect, deliveries, now - self.dedupe_window)
             seen = lookup.rows(await conn.exec_driver_sql(lookup.statement, lookup.parameters))
@@ -225,7 +237,7 @@ class AsyncEventStore:
             if job is not None:
                 await conn.exec_driver_sql(*events_insert(conn.dialect)(rows))
                 await enqueue_many(self.db, [job], conn=conn)
-        return fates
+        return fates, (job.queue if job is not None else None)
 
     async def start(self) -> None:
         return None

@@ -81,7 +81,8 @@ class _Pending:
 class WebhookIngest:
     """Stores verified webhook deliveries durably, group-committed. Start it, submit, stop it.
 
-    ``writers`` transactions may run at once (1 on SQLite, which has one writer anyway; a few on Postgres).
+    ``writers`` transactions may run at once: 1 through a writer process (see
+    :mod:`~aimstors.core.inbound.writer_process`) or on SQLite, which has one writer anyway; otherwise a few.
     """
 
     def __init__(
@@ -101,8 +102,8 @@ class WebhookIngest:
         self.max_wait = max_wait
         self.dedupe_window = dedupe_window
         self.recent_size = recent_size
-        self.writers = 1 if db.is_sqlite else (writers or 4)
         self._events = event_store_for(db, dedupe_window=dedupe_window)
+        self.writers = 1 if db.is_sqlite or self._events.one_batch_at_a_time else (writers or 4)
         self.batches = 0  # transactions committed, for tests and the bench
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         # digest -> (event id's bytes, received at): no object the garbage collector tracks, so that a full

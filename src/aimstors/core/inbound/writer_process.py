@@ -1,4 +1,4 @@
-"""Webhook ingest on a SQLite file: the group-committed transactions run in a writer process of their own.
+"""Webhook ingest: the group-committed transactions run in a writer process of their own.
 
 Why a process: the daemon's event loop is the ingest's bottleneck (HTTP parsing, signatures, answers: ~100 µs a
 delivery on this machine). A writer *thread* still shares the loop's interpreter lock for its Python work and
@@ -6,21 +6,25 @@ every lock hand-off: measured here, a stored delivery cost the serving process ~
 ~100 µs answered without storage, and the loop could not keep 5,000 deliveries/s with p99 under 50 ms. In its
 own process the writer runs on the other core, and the serving process only writes each batch to a pipe and
 reads one answer back: side by side on the same machine, a stored delivery now costs it no more CPU than an
-unstored one (batched answers even save a little).
+unstored one (batched answers even save a little). Postgres through asyncpg in the loop cost it the same
+~190 µs a delivery (SQLAlchemy, the driver's encoding, the round trips' callbacks), so it writes from a writer
+process too.
 
-- :class:`SqliteBatchWriter` is the transaction itself (dedupe, events, their processing job), on a plain
-  ``sqlite3`` connection with statements compiled once from the table definitions (see
+- :class:`SqliteBatchWriter` is the transaction on a SQLite file (dedupe, events, their processing job), on a
+  plain ``sqlite3`` connection with statements compiled once from the table definitions (see
   :class:`~aimstors.core.db.bulk.BulkInsert`) and the job built by the queue's own
   :func:`~aimstors.core.queue.job_rows`, so the rows are exactly what Core would write. It also checkpoints
   the WAL from a second connection in a second thread: left to the committing connection (SQLite's default),
   every ~1,000 pages one commit would copy the WAL into the database and sync it — tens of milliseconds during
-  which every delivery waiting for that commit waits too.
-- :class:`SqliteEventStore` is the daemon's side: it starts the writer when the ingest starts (``python -m`` this
-  module, which imports only the storage code), sends it each batch (msgpack frames over its stdin) and awaits
-  the answer (on its stdout) without blocking the loop. If the writer dies, the batch it held fails with
-  ``DatabaseUnavailable`` (Meta is answered 503 and retries; SQLite rolls the unfinished transaction back) and
-  the next batch starts a new writer. The writer ignores SIGINT and SIGTERM (a terminal's Ctrl-C or a service
-  manager reaches the whole process group): it ends when the daemon closes its input, after the last batch.
+  which every delivery waiting for that commit waits too. On Postgres the writer process runs
+  :class:`~aimstors.core.inbound.event_store.AsyncEventStore`, the same transaction through SQLAlchemy.
+- :class:`ProcessEventStore` is the daemon's side: it starts the writer when the ingest starts (``python -m`` this
+  module, which imports only the storage code; the database URL goes over the pipe, never on a command line),
+  sends it each batch (msgpack frames over its stdin) and awaits the answer (on its stdout) without blocking the
+  loop. If the writer dies, the batch it held fails with ``DatabaseUnavailable`` (Meta is answered 503 and
+  retries; the database rolls the unfinished transaction back) and the next batch starts a new writer. The
+  writer ignores SIGINT and SIGTERM (a terminal's Ctrl-C or a service manager reaches the whole process group):
+  it ends when the daemon closes its input, after the last batch.
 """
 
 from __future__ import annotations
@@ -47,11 +51,11 @@ from aimstors.core.db import Database
 from aimstors.core.db.bulk import BulkInsert
 from aimstors.core.db.engine import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 from aimstors.core.errors import DatabaseUnavailable
-from aimstors.core.inbound.event_store import Receipt, SeenLookup, events_insert, plan
+from aimstors.core.inbound.event_store import AsyncEventStore, Receipt, SeenLookup, events_insert, plan
 from aimstors.core.queue import job_rows, wake_local
 from aimstors.core.queue.claims import JOBS
 
-__all__ = ["CHECKPOINT_INTERVAL", "SqliteBatchWriter", "SqliteEventStore"]
+__all__ = ["CHECKPOINT_INTERVAL", "ProcessEventStore", "SqliteBatchWriter", "writer_main"]
 
 log = logging.getLogger("aimstors.webhooks")
 
@@ -67,6 +71,13 @@ BEGIN_RETRY: Final = 0.0005
 """Seconds between tries for the write lock while another process holds it (see ``SqliteBatchWriter._begin``)."""
 
 _SQLITE: Final[Dialect] = sqlite.dialect()
+
+
+class _Hello(msgspec.Struct, array_like=True):
+    """Daemon → writer, first: where to write, and how far back duplicates are looked for."""
+
+    url: str
+    dedupe_seconds: float
 
 
 class _Batch(msgspec.Struct, array_like=True):
@@ -87,6 +98,7 @@ class _Answer(msgspec.Struct, array_like=True, omit_defaults=True):
 
 
 _ENCODE: Final = msgspec.msgpack.Encoder().encode
+_HELLO: Final = msgspec.msgpack.Decoder(_Hello)
 _BATCH: Final = msgspec.msgpack.Decoder(_Batch)
 _ANSWER: Final = msgspec.msgpack.Decoder(_Answer)
 
@@ -214,26 +226,47 @@ def _read_frame(stream: BinaryIO) -> bytes | None:
     return payload
 
 
-def writer_main(path: str, dedupe_seconds: float) -> None:
-    """The writer process: store each batch read from stdin and answer on stdout; exit on an empty frame or
-    end of input (the daemon went away)."""
+def _answer(fates: Mapping[str, Receipt], queue: str | None) -> _Answer:
+    return _Answer(
+        ids={digest: (fate.event_id.bytes, fate.duplicate) for digest, fate in fates.items()},
+        earlier={digest: fate.received_at for digest, fate in fates.items() if fate.duplicate},
+        queue=queue,
+    )
+
+
+def _failure(exc: BaseException) -> _Answer:
+    # The exception's class and first line only: a driver's message can quote parameters (bodies, numbers).
+    return _Answer(error=f"database error: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+
+
+def writer_main() -> None:
+    """The writer process: read where to write (the first frame), then store each batch read from stdin and
+    answer on stdout; exit on an empty frame or end of input (the daemon went away)."""
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, signal.SIG_IGN)  # the daemon ends us by closing stdin, once its last batch is in
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    writer = SqliteBatchWriter(path, dedupe_window=dt.timedelta(seconds=dedupe_seconds))
+    hello = _read_frame(stdin)
+    if not hello:
+        return
+    settings = _HELLO.decode(hello)
+    window = dt.timedelta(seconds=settings.dedupe_seconds)
+    url = make_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        _serve_sqlite(stdin, stdout, str(url.database), window)
+    else:
+        asyncio.run(_serve_async(stdin, stdout, settings.url, window))
+
+
+def _serve_sqlite(stdin: BinaryIO, stdout: BinaryIO, path: str, window: dt.timedelta) -> None:
+    writer = SqliteBatchWriter(path, dedupe_window=window)
     try:
         _write_frame(stdout, b"ready")
         while message := _read_frame(stdin):
             batch = _BATCH.decode(message)
             try:
-                fates, queue = writer.store(batch.deliveries, batch.now)
-                answer = _Answer(
-                    ids={digest: (fate.event_id.bytes, fate.duplicate) for digest, fate in fates.items()},
-                    earlier={digest: fate.received_at for digest, fate in fates.items() if fate.duplicate},
-                    queue=queue,
-                )
+                answer = _answer(*writer.store(batch.deliveries, batch.now))
             except sqlite3.Error as exc:
-                answer = _Answer(error=f"database error: {str(exc).splitlines()[0]}")
+                answer = _failure(exc)
             _write_frame(stdout, _ENCODE(answer))
     except BrokenPipeError:
         pass
@@ -241,20 +274,51 @@ def writer_main(path: str, dedupe_seconds: float) -> None:
         writer.close()
 
 
+async def _serve_async(stdin: BinaryIO, stdout: BinaryIO, url: str, window: dt.timedelta) -> None:
+    db = Database(url, pool_size=2)
+    store = AsyncEventStore(db, dedupe_window=window)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+    try:
+        _write_frame(stdout, b"ready")
+        while True:
+            try:
+                header = await reader.readexactly(_FRAME.size)
+                message = await reader.readexactly(_FRAME.unpack(header)[0])
+            except asyncio.IncompleteReadError:
+                return
+            if not message:
+                return
+            batch = _BATCH.decode(message)
+            try:
+                answer = _answer(*await store.store_batch(batch.deliveries, batch.now))
+            except Exception as exc:  # DatabaseUnavailable, or the driver's error: the batch was rolled back
+                answer = _failure(exc)
+            _write_frame(stdout, _ENCODE(answer))
+    except BrokenPipeError:
+        pass
+    finally:
+        await db.dispose()
+
+
 # ------------------------------------------------------------------------------------------- the daemon's side
 
 
-class SqliteEventStore:
-    """Sends each batch to the writer process and awaits its answer (see the module docstring)."""
+class ProcessEventStore:
+    """Sends each batch to the writer process and awaits its answer, one batch at a time (see the module
+    docstring)."""
+
+    one_batch_at_a_time = True
 
     START_TIMEOUT: Final = 60.0
 
     def __init__(self, db: Database, *, dedupe_window: dt.timedelta) -> None:
         self.db = db
         self.dedupe_window = dedupe_window
-        self._path = str(make_url(db.url).database)
         self._process: asyncio.subprocess.Process | None = None
         self._starting: asyncio.Task[asyncio.subprocess.Process] | None = None
+        self._turn = asyncio.Lock()
 
     @property
     def writer_pid(self) -> int | None:
@@ -278,9 +342,11 @@ class SqliteEventStore:
 
     async def _start(self) -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", __name__, self._path, str(self.dedupe_window.total_seconds()),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            sys.executable, "-m", __name__, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
+        assert process.stdin is not None
+        hello = _ENCODE(_Hello(self.db.url, self.dedupe_window.total_seconds()))
+        process.stdin.write(_FRAME.pack(len(hello)) + hello)
         try:
             ready = await asyncio.wait_for(self._receive(process), self.START_TIMEOUT)
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
@@ -313,7 +379,8 @@ class SqliteEventStore:
 
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
         now = dt.datetime.now(dt.UTC)
-        async with self.db.write_turn(urgent=True):  # other writers of this process wait; deliveries go first
+        # One batch at a time on the pipe; on SQLite, other writers of this process wait and deliveries go first.
+        async with self._turn, self.db.write_turn(urgent=True):
             process = await self._writer()
             assert process.stdin is not None
             message = _ENCODE(_Batch(now, deliveries))
@@ -357,4 +424,4 @@ class SqliteEventStore:
 
 
 if __name__ == "__main__":
-    writer_main(sys.argv[1], float(sys.argv[2]))
+    writer_main()
