@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import io
 import logging
 import signal
 import sqlite3
@@ -218,12 +219,19 @@ def _write_frame(stream: BinaryIO, payload: bytes) -> None:
     stream.flush()
 
 
-def _read_frame(stream: BinaryIO) -> bytes | None:
-    header = stream.read(_FRAME.size)
+def _read_frame(stream: BinaryIO | io.RawIOBase) -> bytes | None:
+    header = _read_exactly(stream, _FRAME.size)
     if len(header) < _FRAME.size:
         return None
-    payload = stream.read(_FRAME.unpack(header)[0])
-    return payload
+    return _read_exactly(stream, _FRAME.unpack(header)[0])
+
+
+def _read_exactly(stream: BinaryIO | io.RawIOBase, size: int) -> bytes:
+    """``size`` bytes, or fewer at end of input (a raw stream's read may return less than asked)."""
+    data = b""
+    while len(data) < size and (chunk := stream.read(size - len(data))):
+        data += chunk
+    return data
 
 
 def _answer(fates: Mapping[str, Receipt], queue: str | None) -> _Answer:
@@ -245,7 +253,8 @@ def writer_main() -> None:
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, signal.SIG_IGN)  # the daemon ends us by closing stdin, once its last batch is in
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    hello = _read_frame(stdin)
+    # Unbuffered: on Postgres an asyncio reader takes the pipe over after this frame.
+    hello = _read_frame(io.FileIO(stdin.fileno(), closefd=False))
     if not hello:
         return
     settings = _HELLO.decode(hello)
