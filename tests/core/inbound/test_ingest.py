@@ -223,3 +223,19 @@ async def test_processing_pauses_before_each_batch(db: Database) -> None:
     processor = InboundProcessor(db, EventBus(), batch_size=64, pause=pause)
     report = await processor.process(EventRef(r.event_id, r.received_at) for r in receipts)
     assert pauses == 3 and report.events == 130
+
+
+async def test_an_unreachable_postgres_is_a_retryable_error_that_names_no_secret() -> None:
+    """The writer process cannot reach the database: Meta is answered 503 (it retries), the daemon keeps running,
+    and neither the error nor the writer's command line shows the URL's password."""
+    db = Database("postgresql+asyncpg://aimstors:s3cret-pass@127.0.0.1:1/nowhere")
+    ingest = WebhookIngest(db, max_wait=0)
+    await ingest.start()
+    try:
+        with pytest.raises(DatabaseUnavailable) as failed:
+            await ingest.submit(b'{"n": 1}')
+        assert "s3cret" not in str(failed.value) and "s3cret" not in repr(failed.value)
+        assert ingest.running  # the next delivery is tried again
+    finally:
+        await ingest.stop()
+        await db.dispose()

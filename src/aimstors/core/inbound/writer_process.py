@@ -243,8 +243,9 @@ def _answer(fates: Mapping[str, Receipt], queue: str | None) -> _Answer:
 
 
 def _failure(exc: BaseException) -> _Answer:
-    # The exception's class and first line only: a driver's message can quote parameters (bodies, numbers).
-    return _Answer(error=f"database error: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+    # The message's first line only: a driver's detail lines can quote parameters (bodies, phone numbers).
+    lines = str(exc).splitlines()
+    return _Answer(error=f"database error: {lines[0][:200] if lines else type(exc).__name__}")
 
 
 def writer_main() -> None:
