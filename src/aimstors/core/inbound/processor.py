@@ -133,8 +133,8 @@ class InboundProcessor:
         self.events = events
         self.keywords = keywords or KeywordMatcher((), ())
         # Events per write transaction. A transaction costs ~13 ms whatever its size plus ~0.14 ms an event
-        # (SQLite, this machine), so bigger is faster: 64 events applied ~1,900 events/s, 256 ~3,300-4,300/s.
-        # It also bounds how long processing holds SQLite's single write lock (~40 ms at 200 events), which the
+        # (SQLite, this machine), so bigger is faster: 64 events applied ~1,900 events/s, 256 ~4,100-5,300/s.
+        # It also bounds how long processing holds SQLite's single write lock (~22 ms at 200 events), which the
         # webhook ingest of the same database waits on.
         self.batch_size = batch_size
         # Awaited before each batch: in a process that also ingests webhooks, it holds processing back while
@@ -153,7 +153,7 @@ class InboundProcessor:
         go — one read, one write transaction. Most of a transaction's cost is per statement, not per event, so
         this is what lets processing keep up with the ingest's many small jobs; and doing the reading and parsing
         there, not in each call, keeps other calls' work from running between the transaction's statements
-        (200 events: ~24 ms of write lock that way, ~40 ms when each call parsed its own)."""
+        (200 events: ~22 ms of write lock that way, ~40 ms when each call parsed its own)."""
         wanted = sorted(set(refs))
         report = ProcessReport()
         for start in range(0, len(wanted), self.batch_size):
