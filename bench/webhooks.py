@@ -361,7 +361,7 @@ async def prepare(url: str, outbound_count: int) -> list[str]:
 
 async def process(url: str, expected: int) -> dict[str, Any]:
     """Drain the webhooks queue with one worker, as `aimstors worker --queues webhooks` does (its default
-    concurrency: jobs loaded and parsed side by side, their writes grouped on SQLite)."""
+    concurrency: on SQLite the jobs running at once are read, parsed and written together)."""
     settings = Settings(database_url=url, meta_app_secret=SECRET)
     services = build(settings)
     try:
@@ -393,7 +393,8 @@ async def process(url: str, expected: int) -> dict[str, Any]:
 
 
 async def bench_dialect(dialect: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    # warm-up, full speed, paced (all stored, then processed), then both again with processing in the same process
+    # warm-up, full speed, paced (all stored, then processed); both again with processing in the same process;
+    # paced again with a worker process processing alongside
     runs = {"W": 500, "F": args.count, "P": args.paced, "S": args.count, "T": args.paced, "U": args.paced}
     outbound = await prepare(url, sum(n * 3 // 4 // 3 + 2 for n in runs.values()))
     bodies, offset = {}, 0

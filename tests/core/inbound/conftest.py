@@ -59,3 +59,19 @@ async def inbound(services: Services) -> AsyncIterator[Inbound]:
         yield Inbound(services, world, ingest)
     finally:
         await ingest.stop()
+
+
+@pytest.fixture
+def poison(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Processing an inbound text with this body raises (a bug in one event); every other message applies."""
+    from aimstors.core.inbound import processor as processing
+
+    real = processing.inbound_row
+
+    def explode_on_poison(tenant_id, conversation_id, message, created_at):  # type: ignore[no-untyped-def]
+        if message.text == "poison":
+            raise RuntimeError("boom")
+        return real(tenant_id, conversation_id, message, created_at)
+
+    monkeypatch.setattr(processing, "inbound_row", explode_on_poison)
+    return "poison"

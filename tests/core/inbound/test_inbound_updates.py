@@ -110,20 +110,8 @@ async def test_replay_needs_a_selection(inbound: Inbound) -> None:
 
 
 @pytest.mark.sqlite_only  # the logic is the same on Postgres; its setup costs a database
-async def test_a_failing_event_is_marked_failed_and_does_not_block_the_batch(
-    inbound: Inbound, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from aimstors.core.inbound import processor as processing
-
-    real = processing.inbound_row
-
-    def explode_on_poison(tenant_id, conversation_id, message, created_at):  # type: ignore[no-untyped-def]
-        if message.text == "poison":
-            raise RuntimeError("boom")
-        return real(tenant_id, conversation_id, message, created_at)
-
-    monkeypatch.setattr(processing, "inbound_row", explode_on_poison)
-    await inbound.deliver(text_message("fine", message_id=wamid()), text_message("poison"))
+async def test_a_failing_event_is_marked_failed_and_does_not_block_the_batch(inbound: Inbound, poison: str) -> None:
+    await inbound.deliver(text_message("fine", message_id=wamid()), text_message(poison))
     await inbound.process()
     async with inbound.services.db.session(Scope.system()) as session:
         outcome = {e.status for e in await session.scalars(select(WebhookEvent))}

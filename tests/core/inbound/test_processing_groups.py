@@ -71,20 +71,10 @@ async def test_concurrent_calls_share_a_transaction_and_each_gets_its_own_report
 
 @pytest.mark.sqlite_only  # the grouping is SQLite's; Postgres isolates per call as before
 async def test_a_failing_event_spoils_only_itself_not_the_calls_it_shared_a_transaction_with(
-    inbound: Inbound, monkeypatch: pytest.MonkeyPatch
+    inbound: Inbound, poison: str
 ) -> None:
-    from aimstors.core.inbound import processor as processing
-
-    real = processing.inbound_row
-
-    def explode_on_poison(tenant_id, conversation_id, message, created_at):  # type: ignore[no-untyped-def]
-        if message.text == "poison":
-            raise RuntimeError("boom")
-        return real(tenant_id, conversation_id, message, created_at)
-
-    monkeypatch.setattr(processing, "inbound_row", explode_on_poison)
     clean = await _refs(inbound, ["one", "two"])
-    spoiled = await _refs(inbound, ["three", "poison"])
+    spoiled = await _refs(inbound, ["three", poison])
     processor = processor_for(inbound.services)
     processor.pause = _all_waiting(processor, 2)
     reports = await asyncio.gather(processor.process(clean), processor.process(spoiled))

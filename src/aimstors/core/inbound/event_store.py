@@ -214,13 +214,12 @@ def plan(
 
 
 class AsyncEventStore:
-    """Through SQLAlchemy's async engine, batches side by side (the Postgres writer process runs one)."""
-
-    one_batch_at_a_time = False
+    """Through SQLAlchemy's async engine, batches side by side on Postgres (its writer process runs one)."""
 
     def __init__(self, db: Database, *, dedupe_window: dt.timedelta) -> None:
         self.db = db
         self.dedupe_window = dedupe_window
+        self.one_batch_at_a_time = db.is_sqlite  # SQLite has one writer anyway
 
     async def store(self, deliveries: Mapping[str, bytes]) -> dict[str, Receipt]:
         return (await self.store_batch(deliveries, dt.datetime.now(dt.UTC)))[0]

@@ -103,7 +103,7 @@ class WebhookIngest:
         self.dedupe_window = dedupe_window
         self.recent_size = recent_size
         self._events = event_store_for(db, dedupe_window=dedupe_window)
-        self.writers = 1 if db.is_sqlite or self._events.one_batch_at_a_time else (writers or 4)
+        self.writers = 1 if self._events.one_batch_at_a_time else (writers or 4)
         self.batches = 0  # transactions committed, for tests and the bench
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         # digest -> (event id's bytes, received at): no object the garbage collector tracks, so that a full

@@ -107,8 +107,13 @@ class _Waiting:
 
 def _fail(taken: Iterable[_Waiting], error: BaseException) -> None:
     for waiting in taken:
-        if not waiting.done.done():
+        if not waiting.done.done():  # a caller that gave up meanwhile has its answer already
             waiting.done.set_exception(error)
+
+
+def _answer(waiting: _Waiting, report: ProcessReport) -> None:
+    if not waiting.done.done():
+        waiting.done.set_result(report)
 
 
 @dataclass(slots=True)
@@ -185,9 +190,7 @@ class InboundProcessor:
                     await self._apply_group(taken)
                 taken = []
         except BaseException as exc:  # a bug or a cancelled loop: no caller may wait forever
-            for waiting in [*taken, *self._waiting]:
-                if not waiting.done.done():
-                    waiting.done.set_exception(exc if isinstance(exc, Exception) else DatabaseUnavailable("stopped"))
+            _fail([*taken, *self._waiting], exc if isinstance(exc, Exception) else DatabaseUnavailable("stopped"))
             self._waiting.clear()
             if not isinstance(exc, Exception):
                 raise
@@ -236,8 +239,7 @@ class InboundProcessor:
                 except DatabaseUnavailable as unavailable:
                     _fail([waiting], unavailable)
                     continue
-                if not waiting.done.done():
-                    waiting.done.set_result(report)
+                _answer(waiting, report)
             return
         await self.events.publish(events)
         offset = 0
@@ -248,8 +250,7 @@ class InboundProcessor:
             report = ProcessReport(Counter(o.status for o in outcome), len(events) if position == 0 else 0)
             if outcome:
                 self._log(outcome, report)
-            if not waiting.done.done():
-                waiting.done.set_result(report)
+            _answer(waiting, report)
 
     async def _apply_alone(
         self, parsed: list[ParsedEvent], reconcile_round: int | None, failed: Exception | None

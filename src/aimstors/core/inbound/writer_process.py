@@ -16,7 +16,7 @@ process too.
   :func:`~aimstors.core.queue.job_rows`, so the rows are exactly what Core would write. It also checkpoints
   the WAL from a second connection in a second thread: left to the committing connection (SQLite's default),
   every ~1,000 pages one commit would copy the WAL into the database and sync it — tens of milliseconds during
-  which every delivery waiting for that commit waits too. On Postgres the writer process runs
+  which every delivery waiting for that commit waits too. On Postgres, :class:`PostgresBatchWriter` runs
   :class:`~aimstors.core.inbound.event_store.AsyncEventStore`, the same transaction through SQLAlchemy.
 - :class:`ProcessEventStore` is the daemon's side: it starts the writer when the ingest starts (``python -m`` this
   module, which imports only the storage code; the database URL goes over the pipe, never on a command line),
@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import io
 import logging
 import signal
 import sqlite3
@@ -56,7 +55,7 @@ from aimstors.core.inbound.event_store import AsyncEventStore, Receipt, SeenLook
 from aimstors.core.queue import job_rows, wake_local
 from aimstors.core.queue.claims import JOBS
 
-__all__ = ["CHECKPOINT_INTERVAL", "ProcessEventStore", "SqliteBatchWriter", "writer_main"]
+__all__ = ["CHECKPOINT_INTERVAL", "PostgresBatchWriter", "ProcessEventStore", "SqliteBatchWriter", "writer_main"]
 
 log = logging.getLogger("aimstors.webhooks")
 
@@ -109,6 +108,8 @@ _ANSWER: Final = msgspec.msgpack.Decoder(_Answer)
 
 class SqliteBatchWriter:
     """Stores batches of deliveries in one transaction each on a SQLite file (the writer process runs one)."""
+
+    failures: Final = (sqlite3.Error,)  # a batch that failed with these is answered as failed, not a crash
 
     def __init__(self, path: str, *, dedupe_window: dt.timedelta) -> None:
         self.path = path
@@ -219,19 +220,11 @@ def _write_frame(stream: BinaryIO, payload: bytes) -> None:
     stream.flush()
 
 
-def _read_frame(stream: BinaryIO | io.RawIOBase) -> bytes | None:
-    header = _read_exactly(stream, _FRAME.size)
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    header = stream.read(_FRAME.size)
     if len(header) < _FRAME.size:
         return None
-    return _read_exactly(stream, _FRAME.unpack(header)[0])
-
-
-def _read_exactly(stream: BinaryIO | io.RawIOBase, size: int) -> bytes:
-    """``size`` bytes, or fewer at end of input (a raw stream's read may return less than asked)."""
-    data = b""
-    while len(data) < size and (chunk := stream.read(size - len(data))):
-        data += chunk
-    return data
+    return stream.read(_FRAME.unpack(header)[0])
 
 
 def _answer(fates: Mapping[str, Receipt], queue: str | None) -> _Answer:
@@ -248,68 +241,55 @@ def _failure(exc: BaseException) -> _Answer:
     return _Answer(error=f"database error: {lines[0][:200] if lines else type(exc).__name__}")
 
 
+class PostgresBatchWriter:
+    """Stores batches in one transaction each through :class:`AsyncEventStore` (the same transaction the daemon
+    would run itself), on an event loop of the writer process's own."""
+
+    failures: Final = (Exception,)  # DatabaseUnavailable, or the driver's error: the batch was rolled back
+
+    def __init__(self, url: str, *, dedupe_window: dt.timedelta) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._db = Database(url, pool_size=2)
+        self._store = AsyncEventStore(self._db, dedupe_window=dedupe_window)
+
+    def store(self, deliveries: Mapping[str, bytes], now: dt.datetime) -> tuple[dict[str, Receipt], str | None]:
+        return self._loop.run_until_complete(self._store.store_batch(deliveries, now))
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._db.dispose())
+        self._loop.close()
+
+
 def writer_main() -> None:
     """The writer process: read where to write (the first frame), then store each batch read from stdin and
     answer on stdout; exit on an empty frame or end of input (the daemon went away)."""
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, signal.SIG_IGN)  # the daemon ends us by closing stdin, once its last batch is in
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    # Unbuffered: on Postgres an asyncio reader takes the pipe over after this frame.
-    hello = _read_frame(io.FileIO(stdin.fileno(), closefd=False))
+    hello = _read_frame(stdin)
     if not hello:
         return
     settings = _HELLO.decode(hello)
     window = dt.timedelta(seconds=settings.dedupe_seconds)
     url = make_url(settings.url)
+    writer: SqliteBatchWriter | PostgresBatchWriter
     if url.get_backend_name() == "sqlite":
-        _serve_sqlite(stdin, stdout, str(url.database), window)
+        writer = SqliteBatchWriter(str(url.database), dedupe_window=window)
     else:
-        asyncio.run(_serve_async(stdin, stdout, settings.url, window))
-
-
-def _serve_sqlite(stdin: BinaryIO, stdout: BinaryIO, path: str, window: dt.timedelta) -> None:
-    writer = SqliteBatchWriter(path, dedupe_window=window)
+        writer = PostgresBatchWriter(settings.url, dedupe_window=window)
     try:
         _write_frame(stdout, b"ready")
         while message := _read_frame(stdin):
             batch = _BATCH.decode(message)
             try:
                 answer = _answer(*writer.store(batch.deliveries, batch.now))
-            except sqlite3.Error as exc:
+            except writer.failures as exc:
                 answer = _failure(exc)
             _write_frame(stdout, _ENCODE(answer))
     except BrokenPipeError:
         pass
     finally:
         writer.close()
-
-
-async def _serve_async(stdin: BinaryIO, stdout: BinaryIO, url: str, window: dt.timedelta) -> None:
-    db = Database(url, pool_size=2)
-    store = AsyncEventStore(db, dedupe_window=window)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
-    try:
-        _write_frame(stdout, b"ready")
-        while True:
-            try:
-                header = await reader.readexactly(_FRAME.size)
-                message = await reader.readexactly(_FRAME.unpack(header)[0])
-            except asyncio.IncompleteReadError:
-                return
-            if not message:
-                return
-            batch = _BATCH.decode(message)
-            try:
-                answer = _answer(*await store.store_batch(batch.deliveries, batch.now))
-            except Exception as exc:  # DatabaseUnavailable, or the driver's error: the batch was rolled back
-                answer = _failure(exc)
-            _write_frame(stdout, _ENCODE(answer))
-    except BrokenPipeError:
-        pass
-    finally:
-        await db.dispose()
 
 
 # ------------------------------------------------------------------------------------------- the daemon's side
